@@ -1,1 +1,4 @@
-return 0;
+using Orleans.Patterns.Client;
+using Spectre.Console;
+
+return await ClientApp.RunAsync(args, AnsiConsole.Console, Console.Error);

@@ -1,1 +1,3 @@
-return 0;
+using Orleans.Patterns.Silo.Hosting;
+
+return await SiloHost.RunAsync(args);

@@ -1,0 +1,69 @@
+using System.CommandLine;
+using Orleans.Patterns.Client.Commands;
+using Spectre.Console;
+
+namespace Orleans.Patterns.Client;
+
+/// <summary>The console's entry point: parses, runs one command, maps failures to one line and an exit code.</summary>
+internal static class ClientApp
+{
+    public const int ExitOk = 0;
+    public const int ExitCheckFailed = 1;
+    public const int ExitUsage = 2;
+    public const int ExitUnavailable = 3;
+    public const int ExitInterrupted = 130;
+
+    public static async Task<int> RunAsync(string[] args, IAnsiConsole console, TextWriter error, CancellationToken cancellationToken = default)
+    {
+        var view = new ConsoleView(console);
+        var root = new RootCommand("Orleans.Patterns: distributed-systems patterns on Orleans, run on local silos.")
+        {
+            ClusterCommands.Create(view),
+            WorkloadCommand.Create(view),
+            InspectCommands.Where(view),
+            InspectCommands.Ring(view),
+            DemoCommand.Create(view),
+        };
+
+        var parse = root.Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            await error.WriteLineAsync($"error: {parse.Errors[0].Message} (see --help)");
+            return ExitUsage;
+        }
+
+        try
+        {
+            return await parse.InvokeAsync(
+                new InvocationConfiguration
+                {
+                    EnableDefaultExceptionHandler = false,
+                    // Ctrl+C cancels the command's token; stopping silos cleanly takes a few seconds.
+                    ProcessTerminationTimeout = TimeSpan.FromSeconds(60),
+                    Output = console.Profile.Out.Writer,
+                    Error = error,
+                },
+                cancellationToken);
+        }
+        catch (UsageException e)
+        {
+            await error.WriteLineAsync($"error: {e.Message}");
+            return ExitUsage;
+        }
+        catch (ClusterUnavailableException e)
+        {
+            await error.WriteLineAsync($"error: {e.Message}");
+            return ExitUnavailable;
+        }
+        catch (InvariantViolatedException e)
+        {
+            await error.WriteLineAsync($"check failed: {e.Message}");
+            return ExitCheckFailed;
+        }
+        catch (OperationCanceledException)
+        {
+            await error.WriteLineAsync("interrupted");
+            return ExitInterrupted;
+        }
+    }
+}

@@ -1,0 +1,206 @@
+using System.Net.Sockets;
+using System.Reflection;
+
+namespace Orleans.Patterns.Client.Cluster;
+
+internal sealed record LocalClusterOptions(int SiloCount, string RunDirectory, string? Redis = null, int? VirtualNodes = null);
+
+/// <summary>
+/// Several silos on this machine as child processes, with free loopback ports and a log file each. With
+/// localhost clustering silo-1 is the primary: it holds the membership table, so it is started first and
+/// must outlive the others.
+/// </summary>
+internal sealed class LocalCluster : IAsyncDisposable
+{
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(90);
+    private readonly List<SiloProcess> _silos;
+
+    private LocalCluster(ClusterFile file, List<SiloProcess> silos)
+    {
+        File = file;
+        _silos = silos;
+    }
+
+    public ClusterFile File { get; }
+
+    public IReadOnlyList<SiloProcess> Silos => _silos;
+
+    public ClusterTarget Target => ClusterTarget.From(File);
+
+    public SiloProcess Primary => _silos[0];
+
+    public static async Task<LocalCluster> StartAsync(LocalClusterOptions options, Action<string> narrate, CancellationToken cancellationToken)
+    {
+        if (options.SiloCount is < 1 or > 16)
+        {
+            throw new UsageException($"--silos must be between 1 and 16; it is {options.SiloCount}.");
+        }
+
+        var siloAssembly = LocateSilo();
+        var ports = FreePorts.Take(options.SiloCount * 3);
+        var endpoints = Enumerable.Range(0, options.SiloCount)
+            .Select(i => new SiloEndpoints($"silo-{i + 1}", ports[i * 3], ports[(i * 3) + 1], ports[(i * 3) + 2]))
+            .ToList();
+        var file = new ClusterFile(options.RunDirectory, $"local-{Environment.ProcessId}", "orleans-patterns", options.Redis, endpoints);
+        var silos = new List<SiloProcess>();
+        var cluster = new LocalCluster(file, silos);
+        try
+        {
+            // The primary first: secondaries register in the membership table it hosts.
+            silos.Add(Launch(siloAssembly, file, endpoints[0], options));
+            narrate($"started {endpoints[0].Name} (pid {silos[0].ProcessId}), waiting for its gateway on 127.0.0.1:{endpoints[0].GatewayPort}");
+            await WaitForPortAsync(silos[0], endpoints[0].GatewayPort, cancellationToken);
+            foreach (var silo in endpoints.Skip(1))
+            {
+                silos.Add(Launch(siloAssembly, file, silo, options));
+                narrate($"started {silo.Name} (pid {silos[^1].ProcessId})");
+            }
+
+            await file.SaveAsync(cancellationToken);
+            return cluster;
+        }
+        catch
+        {
+            await cluster.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Connects a client and waits until every silo has joined; a silo that dies meanwhile is reported with its log.</summary>
+    public async Task<ClusterConnection> ConnectAndWaitAsync(CancellationToken cancellationToken)
+    {
+        using var died = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var watchdog = WatchForExitAsync(died.Token);
+        try
+        {
+            var connect = ConnectAndWaitCoreAsync(died.Token);
+            var first = await Task.WhenAny(connect, watchdog);
+            if (first == watchdog)
+            {
+                await watchdog; // throws, naming the silo that exited and its log
+            }
+
+            return await connect;
+        }
+        finally
+        {
+            await died.CancelAsync();
+        }
+    }
+
+    public SiloProcess GetSilo(string name) =>
+        _silos.FirstOrDefault(s => s.Endpoints.Name == name)
+        ?? throw new UsageException($"No silo named '{name}'; this cluster has {string.Join(", ", _silos.Select(s => s.Endpoints.Name))}.");
+
+    public async ValueTask DisposeAsync()
+    {
+        // Secondaries first, the primary (membership table) last, so the others can leave cleanly.
+        foreach (var silo in Enumerable.Reverse(_silos))
+        {
+            await silo.DisposeAsync();
+        }
+
+        File.DeleteCurrentIfOurs();
+    }
+
+    private async Task<ClusterConnection> ConnectAndWaitCoreAsync(CancellationToken cancellationToken)
+    {
+        var connection = await ClusterConnection.ConnectAsync(Target, StartTimeout, cancellationToken);
+        try
+        {
+            await connection.WaitForActiveSilosAsync(_silos.Count, StartTimeout, cancellationToken);
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+
+    private async Task WatchForExitAsync(CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            if (_silos.FirstOrDefault(s => s.HasExited) is { } dead)
+            {
+                throw SiloDied(dead);
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(200), cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+    }
+
+    private static ClusterUnavailableException SiloDied(SiloProcess silo) =>
+        new($"{silo.Endpoints.Name} exited with code {silo.ExitCode} while starting; log {silo.LogPath}:\n{silo.Tail(8)}");
+
+    private static async Task WaitForPortAsync(SiloProcess silo, int port, CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow + StartTimeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            if (silo.HasExited)
+            {
+                throw SiloDied(silo);
+            }
+
+            try
+            {
+                using var probe = new TcpClient();
+                await probe.ConnectAsync("127.0.0.1", port, cancellationToken);
+                return;
+            }
+            catch (SocketException)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(200), cancellationToken);
+            }
+        }
+
+        throw new ClusterUnavailableException($"{silo.Endpoints.Name} did not open its gateway port {port} within {StartTimeout.TotalSeconds:0} s; log {silo.LogPath}");
+    }
+
+    private static SiloProcess Launch(string siloAssembly, ClusterFile file, SiloEndpoints silo, LocalClusterOptions options)
+    {
+        List<string> args =
+        [
+            "--name", silo.Name,
+            "--silo-port", silo.SiloPort.ToString(),
+            "--gateway-port", silo.GatewayPort.ToString(),
+            "--http-port", silo.HttpPort.ToString(),
+            "--primary-port", file.Silos[0].SiloPort.ToString(),
+            "--storage", Path.Combine(file.RunDirectory, "grain-state"),
+            "--cluster:cluster_id", file.ClusterId,
+            "--cluster:service_id", file.ServiceId,
+        ];
+        if (options.Redis is { Length: > 0 } redis)
+        {
+            args.AddRange(["--clustering", "redis", "--redis", redis]);
+        }
+
+        if (options.VirtualNodes is { } vnodes)
+        {
+            args.AddRange(["--placement:virtual_nodes", vnodes.ToString()]);
+        }
+
+        return SiloProcess.Start(siloAssembly, silo, args, Path.Combine(file.RunDirectory, $"{silo.Name}.log"));
+    }
+
+    /// <summary>
+    /// The silo host's assembly: ORLEANS_PATTERNS_SILO if set, else the silo project's build output (the client
+    /// project builds it first), else a copy beside this assembly.
+    /// </summary>
+    internal static string LocateSilo()
+    {
+        const string FileName = "Orleans.Patterns.Silo.dll";
+        var candidates = new List<string?>
+        {
+            Environment.GetEnvironmentVariable("ORLEANS_PATTERNS_SILO"),
+            typeof(LocalCluster).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
+                .FirstOrDefault(a => a.Key == "SiloProjectOutput")?.Value,
+            Path.Combine(AppContext.BaseDirectory, FileName),
+        };
+        return candidates.Where(c => !string.IsNullOrWhiteSpace(c)).Select(c => Path.GetFullPath(c!)).FirstOrDefault(System.IO.File.Exists)
+            ?? throw new ClusterUnavailableException(
+                $"Cannot find {FileName}. Build the solution (dotnet build) or set ORLEANS_PATTERNS_SILO to its path.");
+    }
+}

@@ -1,0 +1,138 @@
+using System.Diagnostics;
+using System.Globalization;
+using HdrHistogram;
+using Orleans.Patterns.Users;
+
+namespace Orleans.Patterns.Client.Workload;
+
+/// <summary>What a workload run does.</summary>
+/// <param name="Users">Distinct user ids, <c>{UserPrefix}{0..Users-1}</c>.</param>
+/// <param name="Operations">Total operations; operation i goes to user i mod Users, so the first pass activates every user once.</param>
+/// <param name="WriteRatio">Share of operations that write (persisted before they are acknowledged).</param>
+internal sealed record WorkloadSpec(int Users, long Operations, int Concurrency, UserPlacement Placement, double WriteRatio, string UserPrefix, int Seed)
+{
+    public string UserId(long index) => UserPrefix + (index % Users).ToString(CultureInfo.InvariantCulture);
+
+    public void Validate()
+    {
+        Require(Users >= 1, "--users", Users, "must be at least 1");
+        Require(Operations >= 1, "--ops", Operations, "must be at least 1");
+        Require(Concurrency is >= 1 and <= 4096, "--concurrency", Concurrency, "must be between 1 and 4096");
+        Require(WriteRatio is >= 0 and <= 1, "--write-ratio", WriteRatio, "must be between 0 and 1");
+    }
+
+    private static void Require(bool ok, string option, object value, string rule)
+    {
+        if (!ok)
+        {
+            throw new UsageException($"{option} {value} {rule}.");
+        }
+    }
+}
+
+/// <summary>Latency and throughput of one phase of a run.</summary>
+internal sealed record PhaseResult(string Phase, long Succeeded, long Failed, TimeSpan Elapsed, HistogramBase Latency)
+{
+    public double OpsPerSecond => Elapsed.TotalSeconds > 0 ? Succeeded / Elapsed.TotalSeconds : 0;
+
+    public double PercentileMs(double percentile) =>
+        Latency.TotalCount == 0 ? 0 : Latency.GetValueAtPercentile(percentile) * 1000.0 / Stopwatch.Frequency;
+}
+
+internal sealed record WorkloadResult(WorkloadSpec Spec, PhaseResult Total, PhaseResult FirstCall, PhaseResult? Warm, string? FirstError);
+
+/// <summary>
+/// Drives user-grain calls with a fixed number of concurrent callers, in two timed passes: the first call of
+/// every user (placement and activation run on each of them), then the remaining operations on warm
+/// activations. Operation i goes to user i mod U.
+/// </summary>
+internal sealed class WorkloadRunner(IGrainFactory grains, WorkloadSpec spec)
+{
+    // One hour in Stopwatch ticks: any call slower than that is a failure anyway.
+    private static readonly long HighestTrackable = Stopwatch.Frequency * 3600;
+
+    private long _next;
+    private long _end;
+    private long _completed;
+    private long _failed;
+    private string? _firstError;
+
+    public long Completed => Interlocked.Read(ref _completed);
+
+    public long Failed => Interlocked.Read(ref _failed);
+
+    public async Task<WorkloadResult> RunAsync(CancellationToken cancellationToken)
+    {
+        spec.Validate();
+        var firstPassEnd = Math.Min(spec.Users, spec.Operations);
+        var first = await RunPassAsync("first call", 0, firstPassEnd, cancellationToken);
+        var warm = spec.Operations > firstPassEnd
+            ? await RunPassAsync("warm", firstPassEnd, spec.Operations, cancellationToken)
+            : null;
+        var latency = NewHistogram();
+        latency.Add(first.Latency);
+        if (warm is not null)
+        {
+            latency.Add(warm.Latency);
+        }
+
+        var total = new PhaseResult(
+            "all", first.Succeeded + (warm?.Succeeded ?? 0), first.Failed + (warm?.Failed ?? 0),
+            first.Elapsed + (warm?.Elapsed ?? TimeSpan.Zero), latency);
+        return new WorkloadResult(spec, total, first, warm, _firstError);
+    }
+
+    private async Task<PhaseResult> RunPassAsync(string phase, long from, long to, CancellationToken cancellationToken)
+    {
+        Volatile.Write(ref _next, from - 1);
+        Volatile.Write(ref _end, to);
+        var failedBefore = Failed;
+        var started = Stopwatch.GetTimestamp();
+        var histograms = await Task.WhenAll(Enumerable.Range(0, spec.Concurrency)
+            .Select(w => Task.Run(() => WorkerAsync(HashCode.Combine(spec.Seed, phase, w), cancellationToken), cancellationToken)));
+        var elapsed = Stopwatch.GetElapsedTime(started);
+        var latency = NewHistogram();
+        foreach (var histogram in histograms)
+        {
+            latency.Add(histogram);
+        }
+
+        return new PhaseResult(phase, latency.TotalCount, Failed - failedBefore, elapsed, latency);
+    }
+
+    private async Task<LongHistogram> WorkerAsync(int seed, CancellationToken cancellationToken)
+    {
+        var random = new Random(seed);
+        var latency = NewHistogram();
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            var op = Interlocked.Increment(ref _next);
+            if (op >= Volatile.Read(ref _end))
+            {
+                break;
+            }
+
+            var user = grains.GetUser(spec.UserId(op), spec.Placement);
+            var write = random.NextDouble() < spec.WriteRatio;
+            var start = Stopwatch.GetTimestamp();
+            try
+            {
+                await (write
+                    ? (op & 1) == 0 ? user.Increment("ops", 1) : user.Put("last-op", op.ToString(CultureInfo.InvariantCulture))
+                    : user.Get("last-op"));
+                latency.RecordValue(Math.Min(Stopwatch.GetTimestamp() - start, HighestTrackable));
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                Interlocked.Increment(ref _failed);
+                Interlocked.CompareExchange(ref _firstError, $"{e.GetType().Name}: {e.Message}", null);
+            }
+
+            Interlocked.Increment(ref _completed);
+        }
+
+        return latency;
+    }
+
+    private static LongHistogram NewHistogram() => new(HighestTrackable, 3);
+}

@@ -1,0 +1,39 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using Orleans.Patterns.Placement;
+using Orleans.Patterns.Telemetry;
+
+namespace Orleans.Hosting;
+
+/// <summary>Switches consistent-hash placement on for a silo.</summary>
+public static class PlacementHostingExtensions
+{
+    /// <summary>
+    /// Registers <see cref="ConsistentHashPlacement"/> and its director, so grain classes marked
+    /// <see cref="ConsistentHashPlacementAttribute"/> are placed by the ring.
+    /// </summary>
+    public static ISiloBuilder AddConsistentHashPlacement(
+        this ISiloBuilder builder, Action<ConsistentHashPlacementOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var options = builder.Services.AddOptions<ConsistentHashPlacementOptions>().ValidateOnStart();
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+
+        builder.Services.TryAddEnumerable(
+            ServiceDescriptor.Singleton<IValidateOptions<ConsistentHashPlacementOptions>, ConsistentHashPlacementOptionsValidator>());
+        builder.Services.AddPatternsMetrics();
+        builder.AddPlacementDirector<ConsistentHashPlacement, ConsistentHashPlacementDirector>();
+        return builder;
+    }
+
+    internal static IServiceCollection AddPatternsMetrics(this IServiceCollection services)
+    {
+        services.AddMetrics();
+        services.TryAddSingleton<PatternsMetrics>();
+        return services;
+    }
+}
