@@ -74,6 +74,8 @@ internal sealed partial class FileGrainStorage(
     public async Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState, CancellationToken cancellationToken)
     {
         var path = GrainStateFileNames.GetFilePath(_rootDirectory, stateName, grainId);
+        // Serialized here, on the grain's turn, because the grain may change the state object again
+        // as soon as it regains control; only immutable bytes go to the thread pool.
         var payload = serializer.Serialize(grainState.State).ToMemory();
         var expectedETag = grainState.ETag;
 
