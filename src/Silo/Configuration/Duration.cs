@@ -11,7 +11,7 @@ namespace Orleans.Patterns.Silo.Configuration;
 /// </summary>
 public static class Duration
 {
-    // Longest unit first; "m" must be tried after "ms" so "250ms" is not read as 250 minutes followed by 's'.
+    // Matching order: "ms" before "m", so "250ms" is not read as 250 minutes followed by a stray "s".
     private static readonly (string Suffix, long Ticks)[] Units =
     [
         ("d", TimeSpan.TicksPerDay),
