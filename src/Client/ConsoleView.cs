@@ -36,8 +36,7 @@ internal sealed class ConsoleView(IAnsiConsole console)
     public void Workload(WorkloadResult result, SortedDictionary<string, int>? usersPerSilo)
     {
         var spec = result.Spec;
-        var table = new Table()
-            .Title($"workload: {spec.Users} users, {spec.Operations} ops, concurrency {spec.Concurrency}, placement {spec.Placement.ToString().ToLowerInvariant()}")
+        var table = new Table { Title = new TableTitle($"workload: {spec.Users} users, {spec.Operations} ops, concurrency {spec.Concurrency}, placement {spec.Placement.ToString().ToLowerInvariant()}") }
             .AddColumns("phase", "ok", "failed", "ops/s", "p50 ms", "p95 ms", "p99 ms");
         foreach (var phase in new[] { result.FirstCall, result.Warm, result.Total }.OfType<PhaseResult>())
         {

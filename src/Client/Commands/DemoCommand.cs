@@ -100,7 +100,7 @@ internal static class DemoCommand
 
     private static void ShowMovement(ConsoleView view, Movement check, int users, int siloCount)
     {
-        var table = new Table().Title("users that moved").AddColumns("from", "to", "users");
+        var table = new Table { Title = new TableTitle("users that moved") }.AddColumns("from", "to", "users");
         foreach (var ((from, to), count) in check.Flows.OrderBy(f => f.Key.From).ThenBy(f => f.Key.To))
         {
             table.AddRow(from, to, count.ToString());

@@ -84,8 +84,7 @@ internal static class InspectCommands
             }
 
             var mean = (double)sampleSize / ring.Ring.Count;
-            var table = new Table()
-                .Title($"{ring.Ring.Count} silos × {ring.Ring.VirtualNodesPerMember} virtual nodes")
+            var table = new Table { Title = new TableTitle($"{ring.Ring.Count} silos × {ring.Ring.VirtualNodesPerMember} virtual nodes") }
                 .AddColumns("silo", "ring member", "key space", $"of {sampleSize} keys", "load / mean");
             for (var m = 0; m < ring.Ring.Count; m++)
             {

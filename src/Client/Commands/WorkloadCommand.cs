@@ -3,8 +3,8 @@ using System.Globalization;
 using System.Text;
 using Orleans.Patterns.Client.Cluster;
 using Orleans.Patterns.Client.Workload;
-using Orleans.Patterns.Ring;
 using Orleans.Patterns.Users;
+using Spectre.Console;
 
 namespace Orleans.Patterns.Client.Commands;
 
@@ -98,9 +98,10 @@ internal static class WorkloadCommand
     private static void Compare(ConsoleView view, List<WorkloadResult> results)
     {
         var baseline = results.FirstOrDefault(r => r.Spec.Placement == UserPlacement.Hash) ?? results[0];
-        var table = new Spectre.Console.Table()
-            .Title($"placement comparison (ops/s ratio against {baseline.Spec.Placement.ToString().ToLowerInvariant()}, same run)")
-            .AddColumns("placement", "first-call ops/s", "ratio", "warm ops/s", "ratio", "first-call p99 ms", "warm p99 ms");
+        var table = new Table
+        {
+            Title = new TableTitle($"placement comparison (ops/s ratio against {baseline.Spec.Placement.ToString().ToLowerInvariant()}, same run)"),
+        }.AddColumns("placement", "first-call ops/s", "ratio", "warm ops/s", "ratio", "first-call p99 ms", "warm p99 ms");
         foreach (var r in results)
         {
             table.AddRow(

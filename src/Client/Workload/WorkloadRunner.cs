@@ -8,7 +8,11 @@ namespace Orleans.Patterns.Client.Workload;
 /// <summary>What a workload run does.</summary>
 /// <param name="Users">Distinct user ids, <c>{UserPrefix}{0..Users-1}</c>.</param>
 /// <param name="Operations">Total operations; operation i goes to user i mod Users, so the first pass activates every user once.</param>
+/// <param name="Concurrency">Concurrent callers.</param>
+/// <param name="Placement">Which user grain type, and so which placement, the calls go to.</param>
 /// <param name="WriteRatio">Share of operations that write (persisted before they are acknowledged).</param>
+/// <param name="UserPrefix">Prefix of user ids; a new prefix means users never activated before.</param>
+/// <param name="Seed">Seed of the read/write mix.</param>
 internal sealed record WorkloadSpec(int Users, long Operations, int Concurrency, UserPlacement Placement, double WriteRatio, string UserPrefix, int Seed)
 {
     public string UserId(long index) => UserPrefix + (index % Users).ToString(CultureInfo.InvariantCulture);

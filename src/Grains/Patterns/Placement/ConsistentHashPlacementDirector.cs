@@ -1,6 +1,5 @@
 using System.Text;
 using Microsoft.Extensions.Options;
-using Orleans.Patterns.Ring;
 using Orleans.Patterns.Telemetry;
 using Orleans.Runtime.Placement;
 

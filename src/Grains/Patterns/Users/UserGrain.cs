@@ -1,4 +1,3 @@
-using Orleans.Hosting;
 using Orleans.Patterns.Placement;
 using Orleans.Patterns.Telemetry;
 using Orleans.Placement;
