@@ -1,1 +1,12 @@
+using BenchmarkDotNet.Running;
+using Orleans.Patterns.Benchmarks;
+
+// Measurements that are not timings (balance, key movement) run outside BenchmarkDotNet: they are deterministic
+// counts, so one pass gives the exact figure and a harness would only add minutes.
+if (args.Length > 0 && args[0] == RingBalanceReport.Command)
+{
+    return RingBalanceReport.Run(args[1..]);
+}
+
+BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
 return 0;
