@@ -1,6 +1,4 @@
 using System.CommandLine;
-using System.Globalization;
-using System.Text;
 using Orleans.Patterns.Client.Cluster;
 using Orleans.Patterns.Client.Workload;
 using Orleans.Patterns.Users;
@@ -28,36 +26,68 @@ internal static class WorkloadCommand
         var seed = new Option<int>("--seed") { Description = "Seed of the read/write mix.", DefaultValueFactory = _ => 42 };
         var vnodes = InspectCommands.VirtualNodesOption();
         var output = new Option<string?>("--out") { Description = "Also write the figures as a markdown table to this file." };
+        var rounds = new Option<int?>("--rounds") { Description = "Measured rounds per placement, order rotated each round (default 3 with --placement all, else 1)." };
 
         var command = new Command("workload", "Drive user grains and report throughput, latency and where users live.")
         {
-            users, ops, concurrency, placement, writeRatio, prefix, seed, vnodes, output,
+            users, ops, concurrency, placement, writeRatio, prefix, seed, vnodes, output, rounds,
         };
         connection.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
         {
-            var chosen = parse.GetValue(placement) == "all"
-                ? new[] { UserPlacement.Ring, UserPlacement.Hash, UserPlacement.Random }
+            var compareAll = parse.GetValue(placement) == "all";
+            UserPlacement[] chosen = compareAll
+                ? [UserPlacement.Ring, UserPlacement.Hash, UserPlacement.Random]
                 : [Enum.Parse<UserPlacement>(parse.GetValue(placement)!, ignoreCase: true)];
-            var userPrefix = parse.GetValue(prefix) ?? $"u{DateTime.UtcNow:HHmmss}-";
-            await using var cluster = await connection.ConnectAsync(parse, cancellationToken);
-            var results = new List<WorkloadResult>();
-            foreach (var p in chosen)
+            var roundCount = parse.GetValue(rounds) ?? (compareAll ? 3 : 1);
+            if (roundCount is < 1 or > 20)
             {
-                var spec = new WorkloadSpec(parse.GetValue(users), parse.GetValue(ops), parse.GetValue(concurrency), p,
-                    parse.GetValue(writeRatio), userPrefix, parse.GetValue(seed));
-                var (result, _) = await RunAsync(view, cluster, spec, parse.GetValue(vnodes), cancellationToken);
-                results.Add(result);
+                throw new UsageException($"--rounds {roundCount} must be between 1 and 20.");
             }
 
-            if (results.Count > 1)
+            var userPrefix = parse.GetValue(prefix) ?? $"u{DateTime.UtcNow:HHmmss}-";
+            var template = new WorkloadSpec(parse.GetValue(users), parse.GetValue(ops), parse.GetValue(concurrency), chosen[0],
+                parse.GetValue(writeRatio), userPrefix, parse.GetValue(seed));
+            template.Validate();
+            await using var cluster = await connection.ConnectAsync(parse, cancellationToken);
+            if (compareAll)
             {
-                Compare(view, results);
+                // Unmeasured warm-up of every placement, so the first one measured does not pay for JIT and
+                // connection set-up that the others then get for free.
+                view.Step("warm-up of every placement (not measured)");
+                foreach (var p in chosen)
+                {
+                    var warmUp = template with
+                    {
+                        Placement = p, Users = Math.Min(template.Users, 500), Operations = Math.Min(template.Operations, 5_000),
+                        UserPrefix = userPrefix + "warmup-",
+                    };
+                    await new WorkloadRunner(cluster.Client, warmUp).RunAsync(cancellationToken);
+                }
+            }
+
+            var results = new List<WorkloadResult>();
+            for (var round = 0; round < roundCount; round++)
+            {
+                // Each round rotates the order and uses users never seen before, so every first call places.
+                for (var i = 0; i < chosen.Length; i++)
+                {
+                    var p = chosen[(i + round) % chosen.Length];
+                    var spec = template with { Placement = p, UserPrefix = roundCount == 1 ? userPrefix : $"{userPrefix}r{round}-" };
+                    var (result, _) = await RunAsync(view, cluster, spec, parse.GetValue(vnodes), cancellationToken);
+                    results.Add(result);
+                }
+            }
+
+            var comparison = PlacementComparison.From(results);
+            if (chosen.Length > 1 || roundCount > 1)
+            {
+                view.Console.Write(comparison.ToTable());
             }
 
             if (parse.GetValue(output) is { } path)
             {
-                await File.WriteAllTextAsync(path, Markdown(results), cancellationToken);
+                await File.WriteAllTextAsync(path, comparison.ToMarkdown(template, roundCount), cancellationToken);
                 view.Note($"figures written to {Path.GetFullPath(path)}");
             }
 
@@ -93,48 +123,5 @@ internal static class WorkloadCommand
         }
 
         return (result, locations);
-    }
-
-    private static void Compare(ConsoleView view, List<WorkloadResult> results)
-    {
-        var baseline = results.FirstOrDefault(r => r.Spec.Placement == UserPlacement.Hash) ?? results[0];
-        var table = new Table
-        {
-            Title = new TableTitle($"placement comparison (ops/s ratio against {baseline.Spec.Placement.ToString().ToLowerInvariant()}, same run)"),
-        }.AddColumns("placement", "first-call ops/s", "ratio", "warm ops/s", "ratio", "first-call p99 ms", "warm p99 ms");
-        foreach (var r in results)
-        {
-            table.AddRow(
-                r.Spec.Placement.ToString().ToLowerInvariant(),
-                r.FirstCall.OpsPerSecond.ToString("0"), Ratio(r.FirstCall, baseline.FirstCall),
-                r.Warm?.OpsPerSecond.ToString("0") ?? "-", r.Warm is null ? "-" : Ratio(r.Warm, baseline.Warm!),
-                r.FirstCall.PercentileMs(99).ToString("0.00"), r.Warm?.PercentileMs(99).ToString("0.00") ?? "-");
-        }
-
-        view.Console.Write(table);
-    }
-
-    private static string Ratio(PhaseResult phase, PhaseResult baseline) =>
-        baseline.OpsPerSecond > 0 ? (phase.OpsPerSecond / baseline.OpsPerSecond).ToString("0.00", CultureInfo.InvariantCulture) : "-";
-
-    private static string Markdown(List<WorkloadResult> results)
-    {
-        var baseline = results.FirstOrDefault(r => r.Spec.Placement == UserPlacement.Hash) ?? results[0];
-        var spec = results[0].Spec;
-        var text = new StringBuilder()
-            .AppendLine(CultureInfo.InvariantCulture, $"Workload: {spec.Users} users, {spec.Operations} ops, concurrency {spec.Concurrency}, write ratio {spec.WriteRatio}, {DateTime.UtcNow:u}")
-            .AppendLine()
-            .AppendLine("| placement | first-call ops/s | ratio vs hash | warm ops/s | ratio vs hash | first-call p50/p99 ms | warm p50/p99 ms | failed |")
-            .AppendLine("|---|---|---|---|---|---|---|---|");
-        foreach (var r in results)
-        {
-            text.AppendLine(CultureInfo.InvariantCulture,
-                $"| {r.Spec.Placement.ToString().ToLowerInvariant()} | {r.FirstCall.OpsPerSecond:0} | {Ratio(r.FirstCall, baseline.FirstCall)} | " +
-                $"{r.Warm?.OpsPerSecond.ToString("0", CultureInfo.InvariantCulture) ?? "-"} | {(r.Warm is null ? "-" : Ratio(r.Warm, baseline.Warm!))} | " +
-                $"{r.FirstCall.PercentileMs(50):0.00}/{r.FirstCall.PercentileMs(99):0.00} | " +
-                $"{(r.Warm is null ? "-" : $"{r.Warm.PercentileMs(50):0.00}/{r.Warm.PercentileMs(99):0.00}")} | {r.Total.Failed} |");
-        }
-
-        return text.ToString();
     }
 }
