@@ -21,16 +21,15 @@ internal sealed class ConsoleView(IAnsiConsole console)
 
     public void Silos(LocalCluster cluster)
     {
-        var table = new Table().AddColumns("silo", "pid", "silo port", "gateway", "dashboard", "log");
+        var table = new Table().AddColumns("silo", "pid", "silo/gateway port", "dashboard");
         foreach (var silo in cluster.Silos)
         {
             var e = silo.Endpoints;
-            table.AddRow(e.Name, silo.ProcessId.ToString(), e.SiloPort.ToString(), e.GatewayPort.ToString(),
-                Markup.Escape(e.DashboardUrl), Markup.Escape(Path.GetFileName(silo.LogPath)));
+            table.AddRow(e.Name, silo.ProcessId.ToString(), $"{e.SiloPort}/{e.GatewayPort}", Markup.Escape(e.DashboardUrl));
         }
 
         console.Write(table);
-        Note($"run directory: {cluster.File.RunDirectory}");
+        Note($"run directory (silo logs silo-N.log, grain state): {cluster.File.RunDirectory}");
     }
 
     public void Workload(WorkloadResult result, SortedDictionary<string, int>? usersPerSilo)

@@ -30,7 +30,7 @@ internal sealed class ConnectionOptions
     private readonly Option<int> _timeout = new("--connect-timeout")
     {
         Description = "Seconds to wait for the cluster before giving up.",
-        DefaultValueFactory = _ => 10,
+        DefaultValueFactory = _ => 5,
     };
 
     public void AddTo(Command command)
