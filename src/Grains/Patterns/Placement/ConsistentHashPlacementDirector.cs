@@ -36,9 +36,13 @@ internal sealed class ConsistentHashPlacementDirector(
             return Task.FromResult(hinted);
         }
 
+        using var activity = PatternsTelemetry.Source.StartActivity("consistent-hash placement");
         var ring = GetRing(compatible);
         var owner = ring.Ring.GetOwnerIndex(DecodeKey(target.GrainIdentity.Key, stackalloc char[StackKeyLimit]));
         metrics.PlacementDecided(ring.Ring.Members[owner], fromHint: false);
+        activity?.SetTag("orleans.grain.id", target.GrainIdentity.ToString());
+        activity?.SetTag("patterns.ring.members", ring.Ring.Count);
+        activity?.SetTag("patterns.ring.owner", ring.Ring.Members[owner]);
         return Task.FromResult(ring.Silos[owner]);
     }
 
