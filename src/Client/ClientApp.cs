@@ -28,7 +28,9 @@ internal static class ClientApp
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {
-            await error.WriteLineAsync($"error: {parse.Errors[0].Message} (see --help)");
+            // System.CommandLine lists allowed values on separate lines; scripts and the usage contract expect one line.
+            var message = string.Join(' ', parse.Errors[0].Message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+            await error.WriteLineAsync($"error: {message} (see --help)");
             return ExitUsage;
         }
 

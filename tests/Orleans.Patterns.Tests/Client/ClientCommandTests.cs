@@ -1,0 +1,99 @@
+using System.Diagnostics;
+using Orleans.Patterns.Client;
+using Orleans.Patterns.Client.Cluster;
+using Xunit.Abstractions;
+
+namespace Orleans.Patterns.Tests.Client;
+
+/// <summary>The console's contract with scripts: exit codes and one readable error line, without a cluster.</summary>
+[Trait("Category", "Unit")]
+public sealed class ClientCommandTests(ITestOutputHelper output)
+{
+    [Theory]
+    [InlineData("frobnicate")]
+    [InlineData("workload", "--users", "abc")]
+    [InlineData("workload", "--placement", "ring2")]
+    [InlineData("where")]
+    [InlineData("cluster", "up", "--silos", "many")]
+    public async Task A_usage_error_exits_with_2_and_one_error_line(params string[] args)
+    {
+        var console = new TestConsole();
+
+        var exitCode = await ClientApp.RunAsync(args, console.Console, console.Error);
+
+        output.WriteLine(console.Error.ToString());
+        Assert.Equal(ClientApp.ExitUsage, exitCode);
+        var line = Assert.Single(console.ErrorLines);
+        Assert.StartsWith("error: ", line, StringComparison.Ordinal);
+        Assert.EndsWith("(see --help)", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_bad_option_value_is_named_in_the_error()
+    {
+        var console = new TestConsole();
+
+        var exitCode = await ClientApp.RunAsync(["workload", "--placement", "ring2"], console.Console, console.Error);
+
+        Assert.Equal(ClientApp.ExitUsage, exitCode);
+        Assert.Equal("error: Argument 'ring2' not recognized. Must be one of: 'ring' 'hash' 'random' 'all' (see --help)", Assert.Single(console.ErrorLines));
+    }
+
+    [Fact]
+    public async Task An_unreachable_gateway_exits_with_3_naming_the_gateway()
+    {
+        // Free a moment ago, so nothing answers there.
+        var port = FreePorts.Take(1)[0];
+        var console = new TestConsole();
+        var clock = Stopwatch.StartNew();
+
+        var exitCode = await ClientApp.RunAsync(
+            ["workload", "--gateway", port.ToString(), "--connect-timeout", "2"], console.Console, console.Error);
+
+        output.WriteLine($"exit {exitCode} after {clock.Elapsed.TotalSeconds:0.00} s: {console.Error}");
+        Assert.Equal(ClientApp.ExitUnavailable, exitCode);
+        var line = Assert.Single(console.ErrorLines);
+        Assert.StartsWith($"error: Cannot reach the cluster at gateways 127.0.0.1:{port} within 2 s", line, StringComparison.Ordinal);
+        // It gives up on its own (2 s asked) rather than hanging; the bound is generous for a loaded CI box.
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"took {clock.Elapsed}");
+    }
+
+    [Fact]
+    public async Task Where_without_a_cluster_file_exits_with_2_naming_the_path()
+    {
+        var path = Path.Combine(Path.GetTempPath(), "orleans-patterns-" + Guid.NewGuid().ToString("N"), "cluster.json");
+        var console = new TestConsole();
+
+        var exitCode = await ClientApp.RunAsync(["where", "alice", "--cluster-file", path], console.Console, console.Error);
+
+        Assert.Equal(ClientApp.ExitUsage, exitCode);
+        var line = Assert.Single(console.ErrorLines);
+        Assert.StartsWith($"error: No running cluster found at {path}.", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_out_of_range_connect_timeout_exits_with_2()
+    {
+        var console = new TestConsole();
+
+        var exitCode = await ClientApp.RunAsync(["ring", "--gateway", "30000", "--connect-timeout", "0"], console.Console, console.Error);
+
+        Assert.Equal(ClientApp.ExitUsage, exitCode);
+        Assert.Equal("error: --connect-timeout 0 must be between 1 and 600 seconds.", Assert.Single(console.ErrorLines));
+    }
+
+    [Fact]
+    public async Task Help_exits_with_0_and_lists_the_commands()
+    {
+        var console = new TestConsole();
+
+        var exitCode = await ClientApp.RunAsync(["--help"], console.Console, console.Error);
+
+        Assert.Equal(ClientApp.ExitOk, exitCode);
+        Assert.Empty(console.Error.ToString());
+        foreach (var command in new[] { "cluster", "workload", "where", "ring", "demo" })
+        {
+            Assert.Contains(command, console.Output, StringComparison.Ordinal);
+        }
+    }
+}

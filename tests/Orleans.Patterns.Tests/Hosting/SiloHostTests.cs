@@ -1,0 +1,127 @@
+using System.Diagnostics;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Patterns.Client.Cluster;
+using Orleans.Patterns.Silo.Configuration;
+using Orleans.Patterns.Silo.Hosting;
+using Xunit.Abstractions;
+
+namespace Orleans.Patterns.Tests.Hosting;
+
+/// <summary>
+/// What the silo host does before anything starts: configuration sources and their order, refusal of bad
+/// values with the key and value named, and a fast, named failure when Redis is unreachable. No silo starts.
+/// </summary>
+[Trait("Category", "Unit")]
+public sealed class SiloHostTests(ITestOutputHelper output) : IDisposable
+{
+    private const string BrokenTsk = "[silo]\nname: \"silo-9\"\nsilo_port 11111\n";
+
+    private readonly string _directory = Directory.CreateTempSubdirectory("silo-host-tests-").FullName;
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    [Fact]
+    public async Task BuildAsync_rejects_a_broken_tsk_file_naming_file_line_and_column()
+    {
+        var path = WriteFile("broken.tsk", BrokenTsk);
+
+        var error = await Assert.ThrowsAsync<TskFormatException>(() => SiloHost.BuildAsync(["--config", path], CancellationToken.None));
+
+        Assert.Equal($"{path}:3:11: expected ':' after key 'silo_port', found '1'", error.Message);
+    }
+
+    [Fact]
+    public async Task RunAsync_exits_with_2_and_prints_the_tsk_position_on_stderr()
+    {
+        var path = WriteFile("broken.tsk", BrokenTsk);
+
+        var (exitCode, stderr) = await ConsoleCapture.RunWithStandardErrorAsync(() => SiloHost.RunAsync(["--config", path]));
+
+        Assert.Equal(SiloHost.ExitConfigurationError, exitCode);
+        Assert.Contains($"silo: configuration error: {path}:3:11: expected ':' after key 'silo_port'", stderr, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("--silo-port", "0", "silo:silo_port")]
+    [InlineData("--gateway-port", "70000", "silo:gateway_port")]
+    [InlineData("--cluster:clustering", "zookeeper", "cluster:clustering")]
+    [InlineData("--silo-port", "abc", "silo:silo_port")]
+    [InlineData("--dashboard:enabled", "maybe", "dashboard:enabled")]
+    [InlineData("--telemetry:exporter", "jaeger", "telemetry:exporter")]
+    public async Task BuildAsync_refuses_a_bad_value_naming_the_key_and_the_value(string option, string value, string key)
+    {
+        var error = await Assert.ThrowsAsync<SiloConfigurationException>(() => SiloHost.BuildAsync([option, value], CancellationToken.None));
+
+        output.WriteLine(error.Message);
+        Assert.Contains($"'{key}'", error.Message, StringComparison.Ordinal);
+        Assert.Contains($"'{value}'", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task BuildAsync_refuses_redis_clustering_without_a_connection_string()
+    {
+        var error = await Assert.ThrowsAsync<SiloConfigurationException>(() => SiloHost.BuildAsync(["--clustering", "redis"], CancellationToken.None));
+
+        Assert.StartsWith("Configuration key 'cluster:redis' ('') must be a Redis connection string", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task BuildAsync_fails_fast_naming_an_unreachable_redis_endpoint()
+    {
+        // A port that was free a moment ago: nothing listens there, so the connection is refused.
+        var port = FreePorts.Take(1)[0];
+        var clock = Stopwatch.StartNew();
+
+        var error = await Assert.ThrowsAsync<DependencyUnreachableException>(
+            () => SiloHost.BuildAsync(["--clustering", "redis", "--redis", $"127.0.0.1:{port}"], CancellationToken.None));
+
+        output.WriteLine($"failed after {clock.Elapsed.TotalSeconds:0.00} s: {error.Message}");
+        Assert.Contains($"cannot reach Redis at 127.0.0.1:{port}", error.Message, StringComparison.Ordinal);
+        Assert.Contains("'cluster:redis'", error.Message, StringComparison.Ordinal);
+        // A behaviour, not a speed target: the host gives up on its own instead of waiting for Orleans' long retry.
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(15), $"took {clock.Elapsed}");
+    }
+
+    [Fact]
+    public async Task The_example_tsk_file_configures_the_host()
+    {
+        var example = Path.Combine(AppContext.BaseDirectory, "cluster.example.tsk");
+
+        await using var app = await SiloHost.BuildAsync(["--config", example], CancellationToken.None);
+
+        Assert.Equal("2", app.Configuration["raft:peers:0"]);
+        Assert.Equal("4", app.Configuration["raft:peers:2"]);
+        Assert.Equal("zookeeper", app.Configuration["leader_election:type"]);
+        Assert.Equal("silo-1", Settings(app).Silo.Name);
+    }
+
+    [Fact]
+    public async Task The_tsk_file_overrides_appsettings_and_the_command_line_overrides_the_tsk_file()
+    {
+        // The example's [silo] values equal the appsettings.json defaults, so a variant with another name
+        // is what shows which source won.
+        var example = await File.ReadAllTextAsync(Path.Combine(AppContext.BaseDirectory, "cluster.example.tsk"));
+        Assert.Contains("name: \"silo-1\"", example, StringComparison.Ordinal);
+        var path = WriteFile("named.tsk", example.Replace("name: \"silo-1\"", "name: \"silo-from-tsk\"", StringComparison.Ordinal));
+
+        await using (var fromTsk = await SiloHost.BuildAsync(["--config", path], CancellationToken.None))
+        {
+            Assert.Equal("silo-from-tsk", Settings(fromTsk).Silo.Name);
+            Assert.Equal("2", fromTsk.Configuration["raft:peers:0"]);
+        }
+
+        await using var fromCommandLine = await SiloHost.BuildAsync(["--config", path, "--name", "other"], CancellationToken.None);
+        Assert.Equal("other", Settings(fromCommandLine).Silo.Name);
+        Assert.Equal("2", fromCommandLine.Configuration["raft:peers:0"]);
+    }
+
+    private static HostSettings Settings(WebApplication app) => app.Services.GetRequiredService<HostSettings>();
+
+    private string WriteFile(string name, string text)
+    {
+        var path = Path.Combine(_directory, name);
+        File.WriteAllText(path, text);
+        return path;
+    }
+}
