@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Reflection;
 
@@ -88,6 +89,54 @@ internal sealed class LocalCluster : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Waits until every running silo's placement ring (its <c>/api/ring</c> view) holds exactly the running
+    /// silos. Membership says a silo is active before every other silo has its grain manifest, and until then a
+    /// director leaves it off its ring: a workload started in that window places some users off the final ring.
+    /// </summary>
+    public async Task WaitForPlacementViewsAsync(CancellationToken cancellationToken)
+    {
+        var running = _silos.Where(s => !s.HasExited).ToList();
+        var expected = running.Select(s => s.Endpoints.RingMemberId).Order(StringComparer.Ordinal).ToList();
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        var deadline = DateTime.UtcNow + StartTimeout;
+        var lastSeen = "";
+        while (DateTime.UtcNow < deadline)
+        {
+            var agreed = 0;
+            foreach (var silo in running)
+            {
+                try
+                {
+                    var view = await http.GetFromJsonAsync<SiloRingView>($"http://127.0.0.1:{silo.Endpoints.HttpPort}/api/ring", cancellationToken);
+                    var members = view?.Members.Select(m => m.Endpoint).Order(StringComparer.Ordinal).ToList() ?? [];
+                    if (members.SequenceEqual(expected))
+                    {
+                        agreed++;
+                    }
+                    else
+                    {
+                        lastSeen = $"{silo.Endpoints.Name} places on [{string.Join(", ", members)}]";
+                    }
+                }
+                catch (HttpRequestException e)
+                {
+                    lastSeen = $"{silo.Endpoints.Name}: {e.Message}";
+                }
+            }
+
+            if (agreed == running.Count)
+            {
+                return;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(200), cancellationToken);
+        }
+
+        throw new ClusterUnavailableException(
+            $"Silos did not agree on the placement ring [{string.Join(", ", expected)}] within {StartTimeout.TotalSeconds:0} s; last: {lastSeen}");
+    }
+
     public SiloProcess GetSilo(string name) =>
         _silos.FirstOrDefault(s => s.Endpoints.Name == name)
         ?? throw new UsageException($"No silo named '{name}'; this cluster has {string.Join(", ", _silos.Select(s => s.Endpoints.Name))}.");
@@ -109,6 +158,7 @@ internal sealed class LocalCluster : IAsyncDisposable
         try
         {
             await connection.WaitForActiveSilosAsync(_silos.Count, StartTimeout, cancellationToken);
+            await WaitForPlacementViewsAsync(cancellationToken);
             return connection;
         }
         catch
@@ -204,3 +254,8 @@ internal sealed class LocalCluster : IAsyncDisposable
                 $"Cannot find {FileName}. Build the solution (dotnet build) or set ORLEANS_PATTERNS_SILO to its path.");
     }
 }
+
+/// <summary>The part of a silo's <c>/api/ring</c> JSON the client reads.</summary>
+internal sealed record SiloRingView(string Silo, int ActiveSilos, IReadOnlyList<SiloRingViewMember> Members);
+
+internal sealed record SiloRingViewMember(string Endpoint, string Name, double KeySpaceShare);

@@ -59,6 +59,7 @@ internal static class DemoCommand
         await victim.StopAsync(cancellationToken);
         view.Step($"{victimName} exited with code {victim.ExitCode}; waiting for membership to show {siloCount - 1} active silos");
         var survivors = await connection.WaitForActiveSilosAsync(siloCount - 1, TimeSpan.FromSeconds(60), cancellationToken);
+        await cluster.WaitForPlacementViewsAsync(cancellationToken);
         view.Good($"active: {string.Join(", ", survivors.Select(s => s.Name))}");
 
         view.Heading("4. where do users live now?");
