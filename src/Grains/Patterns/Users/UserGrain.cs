@@ -92,7 +92,18 @@ internal abstract class UserGrainBase(
     private async Task PersistAsync(string operation)
     {
         state.State.Writes++;
-        await state.WriteStateAsync();
+        try
+        {
+            await state.WriteStateAsync();
+        }
+        catch
+        {
+            // The caller sees the failure, so the change was never acknowledged; drop this activation so the
+            // next call starts again from what storage holds, rather than from a change that may never persist.
+            DeactivateOnIdle();
+            throw;
+        }
+
         metrics.UserOperation(operation, GrainType);
     }
 
