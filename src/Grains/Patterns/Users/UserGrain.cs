@@ -92,7 +92,19 @@ internal abstract class UserGrainBase(
     private async Task PersistAsync(string operation)
     {
         state.State.Writes++;
-        await state.WriteStateAsync();
+        try
+        {
+            await state.WriteStateAsync();
+        }
+        catch
+        {
+            // The change is already in memory but was not acknowledged; kept, it would show in reads and ride
+            // along with the next write (twice, if the caller retries). Drop this activation so the next call
+            // starts from what storage holds, whether or not the failed write reached it.
+            DeactivateOnIdle();
+            throw;
+        }
+
         metrics.UserOperation(operation, GrainType);
     }
 
