@@ -115,10 +115,12 @@ public sealed class RingTopologyClusterTests(ITestOutputHelper output) : IDispos
             }
         }
 
+        // Silo ports are picked at random per run, so the members (printed at deploy) and the joiner's share vary;
+        // like any member's, that share stays within the ±30% of 1/3 the ring's own unit tests allow.
         var fraction = moved / (double)SampleSize;
         Log($"{moved} of {SampleSize} sample keys moved ({fraction:P1}), all to the joiner: {movedElsewhere == 0}");
         Assert.Equal(0, movedElsewhere);
-        Assert.InRange(fraction, 0.25, 0.42);
+        Assert.InRange(fraction * 3, 0.7, 1.3);
     }
 
     /// <summary>

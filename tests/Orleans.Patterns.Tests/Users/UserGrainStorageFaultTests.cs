@@ -1,3 +1,4 @@
+using Orleans.Configuration;
 using Orleans.Patterns.Users;
 using Orleans.TestingHost;
 
@@ -10,6 +11,11 @@ namespace Orleans.Patterns.Tests.Users;
 [Trait("Category", "Cluster")]
 public sealed class UserGrainStorageFaultTests : IAsyncLifetime
 {
+    private const string InjectedMessage = "injected write fault";
+
+    // The fault grain is keyed by the state name the grain passes to storage: [PersistentState("user", ...)].
+    private const string UserStateName = "user";
+
     private InProcessTestCluster _cluster = null!;
 
     public async Task InitializeAsync()
@@ -20,7 +26,7 @@ public sealed class UserGrainStorageFaultTests : IAsyncLifetime
         builder.ConfigureSilo((_, silo) => silo
             .AddConsistentHashPlacement()
             .AddUserGrains()
-            .AddFaultInjectionMemoryStorage(UserHostingExtensions.UserStorageName, (Action<Orleans.Configuration.MemoryGrainStorageOptions>)(_ => { }), o => o.Latency = TimeSpan.Zero));
+            .AddFaultInjectionMemoryStorage(UserHostingExtensions.UserStorageName, (MemoryGrainStorageOptions _) => { }, o => o.Latency = TimeSpan.Zero));
         _cluster = builder.Build();
         await _cluster.DeployAsync();
     }
@@ -56,11 +62,6 @@ public sealed class UserGrainStorageFaultTests : IAsyncLifetime
         Assert.Equal(2, await user.Increment("c", 1));
         Assert.Equal(before.Writes + 1, (await user.GetSnapshot()).Writes);
     }
-
-    private const string InjectedMessage = "injected write fault";
-
-    // The fault grain is keyed by the state name the grain passes to storage: [PersistentState("user", ...)].
-    private const string UserStateName = "user";
 
     private async Task InjectWriteFaultAsync(IUserGrain user) =>
         await _cluster.Client.GetGrain<IStorageFaultGrain>(UserStateName)
