@@ -98,8 +98,9 @@ internal abstract class UserGrainBase(
         }
         catch
         {
-            // The caller sees the failure, so the change was never acknowledged; drop this activation so the
-            // next call starts again from what storage holds, rather than from a change that may never persist.
+            // The change is already in memory but was not acknowledged; kept, it would show in reads and ride
+            // along with the next write (twice, if the caller retries). Drop this activation so the next call
+            // starts from what storage holds, whether or not the failed write reached it.
             DeactivateOnIdle();
             throw;
         }
