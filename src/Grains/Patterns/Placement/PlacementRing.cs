@@ -8,11 +8,11 @@ internal sealed class PlacementRing
 {
     private readonly FrozenSet<SiloAddress> _silos;
 
-    private PlacementRing(HashRing ring, SiloAddress[] silosByMember)
+    private PlacementRing(HashRing ring, SiloAddress[] silosByMember, FrozenSet<SiloAddress> input)
     {
         Ring = ring;
         Silos = silosByMember;
-        _silos = silosByMember.ToFrozenSet();
+        _silos = input;
     }
 
     public HashRing Ring { get; }
@@ -20,7 +20,7 @@ internal sealed class PlacementRing
     /// <summary>Silo of each ring member, index-aligned with <see cref="HashRing.Members"/>.</summary>
     public SiloAddress[] Silos { get; }
 
-    public static PlacementRing Build(IEnumerable<SiloAddress> silos, int virtualNodes)
+    public static PlacementRing Build(IReadOnlyCollection<SiloAddress> silos, int virtualNodes)
     {
         var byMember = RingMembership.SelectMembers(silos);
         var ring = new HashRing(byMember.Keys, virtualNodes);
@@ -30,9 +30,12 @@ internal sealed class PlacementRing
             silosByMember[i] = byMember[ring.Members[i]];
         }
 
-        return new PlacementRing(ring, silosByMember);
+        // The cache key is the silo set as given, including a stale generation that SelectMembers dropped, so
+        // the same input keeps hitting the cache instead of rebuilding the ring on every placement.
+        return new PlacementRing(ring, silosByMember, silos.ToFrozenSet());
     }
 
+    /// <summary>Whether <paramref name="silos"/> is the silo set this ring was built from.</summary>
     public bool HasSameSilos(SiloAddress[] silos)
     {
         if (silos.Length != _silos.Count)
