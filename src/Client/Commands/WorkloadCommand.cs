@@ -52,17 +52,14 @@ internal static class WorkloadCommand
             await using var cluster = await connection.ConnectAsync(parse, cancellationToken);
             if (compareAll)
             {
-                // Unmeasured warm-up of every placement, so the first one measured does not pay for JIT and
-                // connection set-up that the others then get for free.
-                view.Step("warm-up of every placement (not measured)");
+                // One unmeasured round of every placement at full size first: silos and client keep getting
+                // faster for a while (tiered JIT, connection and thread-pool growth), and without this the
+                // placement measured first pays for it.
+                view.Step("warm-up round of every placement (not measured)");
                 foreach (var p in chosen)
                 {
-                    var warmUp = template with
-                    {
-                        Placement = p, Users = Math.Min(template.Users, 500), Operations = Math.Min(template.Operations, 5_000),
-                        UserPrefix = userPrefix + "warmup-",
-                    };
-                    await new WorkloadRunner(cluster.Client, warmUp).RunAsync(cancellationToken);
+                    var warmUp = new WorkloadRunner(cluster.Client, template with { Placement = p, UserPrefix = userPrefix + "warmup-" });
+                    await view.WithProgressAsync($"warm-up {p.ToString().ToLowerInvariant()}", template.Operations, () => warmUp.Completed, () => warmUp.RunAsync(cancellationToken));
                 }
             }
 

@@ -6,13 +6,15 @@ namespace Orleans.Patterns.Placement;
 /// <summary>An immutable ring over a set of silos, with the silo behind each ring member.</summary>
 internal sealed class PlacementRing
 {
-    private readonly FrozenSet<SiloAddress> _silos;
+    private readonly SiloAddress[] _input;
+    private readonly FrozenSet<SiloAddress> _inputSet;
 
-    private PlacementRing(HashRing ring, SiloAddress[] silosByMember, FrozenSet<SiloAddress> input)
+    private PlacementRing(HashRing ring, SiloAddress[] silosByMember, SiloAddress[] input)
     {
         Ring = ring;
         Silos = silosByMember;
-        _silos = input;
+        _input = input;
+        _inputSet = input.ToFrozenSet();
     }
 
     public HashRing Ring { get; }
@@ -32,20 +34,27 @@ internal sealed class PlacementRing
 
         // The cache key is the silo set as given, including a stale generation that SelectMembers dropped, so
         // the same input keeps hitting the cache instead of rebuilding the ring on every placement.
-        return new PlacementRing(ring, silosByMember, silos.ToFrozenSet());
+        return new PlacementRing(ring, silosByMember, [.. silos]);
     }
 
-    /// <summary>Whether <paramref name="silos"/> is the silo set this ring was built from.</summary>
+    /// <summary>Whether <paramref name="silos"/> is the silo set this ring was built from, in any order.</summary>
     public bool HasSameSilos(SiloAddress[] silos)
     {
-        if (silos.Length != _silos.Count)
+        // Orleans hands every placement a fresh array, but in the same order while membership is unchanged:
+        // an element-wise comparison settles the common case without hashing a single address.
+        if (ReferenceEquals(silos, _input) || silos.AsSpan().SequenceEqual(_input))
+        {
+            return true;
+        }
+
+        if (silos.Length != _inputSet.Count)
         {
             return false;
         }
 
         foreach (var silo in silos)
         {
-            if (!_silos.Contains(silo))
+            if (!_inputSet.Contains(silo))
             {
                 return false;
             }

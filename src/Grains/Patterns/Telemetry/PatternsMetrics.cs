@@ -9,6 +9,10 @@ namespace Orleans.Patterns.Telemetry;
 /// </summary>
 internal sealed class PatternsMetrics : IDisposable
 {
+    // Boxed once: a bool tag value would otherwise allocate on every placement.
+    private static readonly object HintTrue = true;
+    private static readonly object HintFalse = false;
+
     private readonly Meter _meter;
     private readonly Counter<long> _placementDecisions;
     private readonly Counter<long> _userOperations;
@@ -33,7 +37,7 @@ internal sealed class PatternsMetrics : IDisposable
     }
 
     public void PlacementDecided(string siloMemberId, bool fromHint) =>
-        _placementDecisions.Add(1, new TagList { { "silo", siloMemberId }, { "hint", fromHint } });
+        _placementDecisions.Add(1, new TagList { { "silo", siloMemberId }, { "hint", fromHint ? HintTrue : HintFalse } });
 
     public void RingBuilt(int members, int virtualNodes)
     {
