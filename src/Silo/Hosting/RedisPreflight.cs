@@ -43,12 +43,28 @@ internal static class RedisPreflight
         catch (Exception e) when (e is RedisException or TimeoutException)
         {
             throw new DependencyUnreachableException(
-                $"Redis clustering: cannot reach Redis at {endpoints} (configuration key 'cluster:redis'): {FirstLine(e.Message)}", e);
+                $"Redis clustering: cannot reach Redis at {endpoints} (configuration key 'cluster:redis'): {Reason(e)}", e);
         }
 
         // Once running, a Redis blip must not kill the silo: let the client reconnect in the background.
         options.AbortOnConnectFail = false;
         return options;
+    }
+
+    /// <summary>
+    /// Why the probe failed, without StackExchange.Redis' advice to set abortConnect=false: that advice is for
+    /// applications that may start before Redis, and a silo is not one (it would start half-configured).
+    /// </summary>
+    private static string Reason(Exception e)
+    {
+        var innermost = e;
+        while (innermost.InnerException is not null)
+        {
+            innermost = innermost.InnerException;
+        }
+
+        var kind = e is RedisConnectionException connection ? connection.FailureType.ToString() : e.GetType().Name;
+        return innermost == e ? kind : $"{kind} ({FirstLine(innermost.Message)})";
     }
 
     private static string FirstLine(string message)
