@@ -706,7 +706,7 @@ public sealed class FileRaftStorage : IRaftStorage
 
         private static void CutTail(string path, long length)
         {
-            using var stream = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.None, bufferSize: 0);
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.Read, bufferSize: 0);
             stream.SetLength(length);
             stream.Flush(flushToDisk: true);
         }
