@@ -22,7 +22,16 @@ namespace Orleans.Patterns.Raft.Storage;
 /// </para>
 /// <para>
 /// Writes go through one dedicated writer thread: every call queued while an fsync is in flight is written in one
-/// go and covered by the next single fsync (group commit). Callers only enqueue and await.
+/// go and covered by the next single fsync (group commit). Callers only enqueue and await. A failed write or fsync
+/// fails that group and every later call: after a failed fsync the kernel may have dropped the dirty pages, so only
+/// a restart and recovery can tell what is on disk.
+/// </para>
+/// <para>
+/// Recovery cuts a bad record only at the tail of the last segment, where an unsynced (never acknowledged) write
+/// can be torn: fewer bytes than a header, a length running past the end of the file, a CRC or type mismatch in the
+/// file's final record, or zeros to the end. Anything else refuses to start. Limits: a bit flip in the length field
+/// of the last segment that points past the end of the file looks exactly like a torn write and is cut too; one
+/// instance per directory is assumed, not enforced by a lock.
 /// </para>
 /// </remarks>
 public sealed class FileRaftStorage : IRaftStorage
