@@ -13,6 +13,15 @@ public static class ChaosHostingExtensions
     /// (and silo-pinned placement, which that grain needs). The silo starts with no rules; set them with
     /// <see cref="ChaosCluster"/> or a silo's control grain.
     /// </summary>
+    /// <remarks>
+    /// What can be faulted: calls between two different silos to application grain interfaces. What cannot:
+    /// calls from clients (their request context is untrusted and they have no silo name), calls within one silo,
+    /// Orleans' own grains, system targets and grain extensions, and Orleans' membership probes and gossip (not
+    /// grain calls at all: a partition here never makes Orleans declare a silo dead). A drop loses the request
+    /// before the callee runs, never the reply after it ran. A delay holds the callee's turn. A duplicate runs
+    /// the callee twice back to back in one turn, not concurrently or reordered. Rules are per silo; a silo that
+    /// joins later starts without rules.
+    /// </remarks>
     public static ISiloBuilder AddChaos(this ISiloBuilder builder, Action<ChaosOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
