@@ -11,7 +11,8 @@ public static class ChaosCluster
 {
     /// <summary>
     /// Sets <paramref name="rules"/> on every active silo under one new version (one above the highest version in
-    /// force anywhere) and returns the rule set applied.
+    /// force anywhere) and returns the rule set applied. Meant for one operator at a time: two concurrent callers
+    /// can pick the same version, and then each silo keeps whichever arrived first.
     /// </summary>
     /// <exception cref="AggregateException">Some silos did not take the rules; each inner exception names its silo.</exception>
     public static async Task<ChaosRuleSet> SetRulesEverywhereAsync(this IGrainFactory factory, IEnumerable<ChaosRule> rules)
