@@ -23,6 +23,7 @@ internal static class ClientApp
             InspectCommands.Where(view),
             InspectCommands.Ring(view),
             DemoCommand.Create(view),
+            ChaosCommands.Create(view),
         };
 
         var parse = root.Parse(args);

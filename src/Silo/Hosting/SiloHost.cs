@@ -113,6 +113,8 @@ public static class SiloHost
             }
 
             silo.AddConsistentHashPlacement(o => o.VirtualNodes = settings.Placement.VirtualNodes ?? o.VirtualNodes);
+            silo.AddSiloPinnedPlacement();
+            silo.AddChaos();
             silo.AddUserGrains();
             silo.AddFileGrainStorage(UserHostingExtensions.UserStorageName, o => o.RootDirectory = settings.StorageDirectory);
             if (settings.Dashboard.Enabled)

@@ -30,6 +30,25 @@ public static class PlacementHostingExtensions
         return builder;
     }
 
+    /// <summary>
+    /// Registers <see cref="SiloPinnedPlacement"/> and its director, so grain classes marked
+    /// <see cref="SiloPinnedPlacementAttribute"/> (one grain per silo, keyed by silo name) can be placed.
+    /// Safe to call more than once; modules built on pinned grains call it themselves.
+    /// </summary>
+    public static ISiloBuilder AddSiloPinnedPlacement(this ISiloBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        if (builder.Services.Any(d => d.ServiceType == typeof(SiloPinnedPlacementDirector)))
+        {
+            return builder;
+        }
+
+        // Registered plainly as well, so the check above sees it; Orleans resolves the director by strategy key.
+        builder.Services.AddSingleton<SiloPinnedPlacementDirector>();
+        builder.AddPlacementDirector<SiloPinnedPlacement>(sp => sp.GetRequiredService<SiloPinnedPlacementDirector>());
+        return builder;
+    }
+
     internal static IServiceCollection AddPatternsMetrics(this IServiceCollection services)
     {
         services.AddMetrics();
