@@ -1,0 +1,90 @@
+namespace Orleans.Patterns.Raft;
+
+/// <summary>Linearizable reads without writing to the log: ReadIndex (thesis §6.4) and leases (thesis §6.4.1).</summary>
+public sealed partial class RaftNode
+{
+    /// <summary>
+    /// Asks for a linearizable read. When leadership is confirmed a <see cref="ReadState"/> with
+    /// <paramref name="requestId"/> comes in a <see cref="Ready"/>; the read may be served once the state machine has
+    /// applied its index. Reads pending when this replica loses leadership are dropped: the host times them out.
+    /// </summary>
+    public RequestOutcome ReadIndex(long requestId)
+    {
+        if (_role is not LeaderState leader)
+        {
+            return new RequestOutcome.NotLeader(Leader);
+        }
+
+        if (_commit < leader.TermStartIndex)
+        {
+            // Step 1 of §6.4: until an entry of its own term commits, the leader does not know the commit index.
+            leader.ReadsAwaitingTermCommit.Add(requestId);
+            return new RequestOutcome.Accepted(leader.TermStartIndex, _term);
+        }
+
+        StartRead(leader, requestId);
+        return new RequestOutcome.Accepted(_commit, _term);
+    }
+
+    private void StartRead(LeaderState leader, long requestId)
+    {
+        if (_options.LeaseReads && leader.Transferee is null && LeaseValid(leader))
+        {
+            _readStates.Add(new ReadState(requestId, _commit));
+            return;
+        }
+
+        // Steps 2–3 of §6.4: remember the commit index, then prove leadership with a fresh heartbeat round.
+        leader.PendingReads.Add(new PendingRead(requestId, _commit, leader.Round + 1));
+        BroadcastHeartbeat(leader);
+    }
+
+    /// <summary>Hands out the reads whose heartbeat round a majority of voters answered.</summary>
+    private void ReleaseReads(LeaderState leader)
+    {
+        var acked = QuorumAckedRound(leader);
+        if (leader.PendingReads.Count > 0)
+        {
+            var released = 0;
+            foreach (var read in leader.PendingReads)
+            {
+                if (read.Round > acked)
+                {
+                    break;
+                }
+
+                _readStates.Add(new ReadState(read.RequestId, read.Index));
+                released++;
+            }
+
+            leader.PendingReads.RemoveRange(0, released);
+        }
+
+        while (leader.RoundSentAt.Count > 0 && leader.RoundSentAt.First().Key < acked)
+        {
+            leader.RoundSentAt.Remove(leader.RoundSentAt.First().Key);
+        }
+    }
+
+    private long QuorumAckedRound(LeaderState leader)
+    {
+        var rounds = new List<long>(_config.Voters.Count);
+        foreach (var voter in _config.Voters)
+        {
+            rounds.Add(voter == Id ? leader.Round : leader.Peers.TryGetValue(voter, out var p) ? p.AckedRound : 0);
+        }
+
+        rounds.Sort(static (a, b) => b.CompareTo(a));
+        return rounds[Quorum - 1];
+    }
+
+    /// <summary>
+    /// The lease runs from when the round a majority answered was sent: those voters will not elect anyone else for an
+    /// election timeout after that (check-quorum and §4.2.3), and the lease is shorter by a drift margin.
+    /// </summary>
+    private bool LeaseValid(LeaderState leader)
+    {
+        var acked = QuorumAckedRound(leader);
+        return acked > 0 && leader.RoundSentAt.TryGetValue(acked, out var sentAt) && _now < sentAt + _options.LeaseDuration;
+    }
+}

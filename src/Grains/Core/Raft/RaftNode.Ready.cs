@@ -1,0 +1,144 @@
+namespace Orleans.Patterns.Raft;
+
+/// <summary>Time and the Ready/Advance hand-off to the host.</summary>
+public sealed partial class RaftNode
+{
+    /// <summary>True when <see cref="GetReady"/> has work and no earlier <see cref="Ready"/> is still outstanding.</summary>
+    public bool HasReady => _outstanding is null
+        && (_log.HasUnstable
+            || CurrentHardState != _lastHardState
+            || _messages.Count > 0
+            || _commit > _applied
+            || _readStates.Count > 0
+            || SoftState != _lastSoftState
+            || _snapshotToPersist is not null);
+
+    private HardState CurrentHardState => new(_term, _votedFor, _commit);
+
+    /// <summary>
+    /// Takes the pending work. Only one Ready is outstanding at a time: the host calls <see cref="Advance(Ready)"/>
+    /// before the next <see cref="GetReady"/>, while <see cref="Step"/> and the other inputs may be called in between.
+    /// </summary>
+    public Ready GetReady()
+    {
+        if (_outstanding is not null)
+        {
+            throw new InvalidOperationException("the previous Ready has not been advanced");
+        }
+
+        var hardState = CurrentHardState;
+        var batch = new PersistBatch(hardState != _lastHardState ? hardState : null, _log.TakeUnstable(), _snapshotToPersist);
+        _lastHardState = hardState;
+        _snapshotToPersist = null;
+        _truncatedSinceReady = long.MaxValue;
+
+        var committed = new List<LogEntry>((int)Math.Min(_commit - _applied, 1024));
+        for (var index = _applied + 1; index <= _commit; index++)
+        {
+            committed.Add(_log.Get(index));
+        }
+
+        _applied = _commit;
+        var softState = SoftState;
+        var ready = new Ready(batch, [.. _messages], committed, [.. _readStates], softState != _lastSoftState ? softState : null);
+        _lastSoftState = softState;
+        _messages.Clear();
+        _readStates.Clear();
+        _outstanding = ready;
+        return ready;
+    }
+
+    /// <summary>The host persisted, sent, applied and served <paramref name="ready"/>.</summary>
+    public void Advance(Ready ready)
+    {
+        if (!ReferenceEquals(ready, _outstanding))
+        {
+            throw new InvalidOperationException("not the outstanding Ready");
+        }
+
+        _outstanding = null;
+        if (_truncatedSinceReady == long.MaxValue && ready.ToPersist.Snapshot is { } snapshot)
+        {
+            _stableIndex = Math.Max(_stableIndex, snapshot.Metadata.Index);
+        }
+
+        if (ready.ToPersist.Entries.Count > 0)
+        {
+            _stableIndex = Math.Min(ready.ToPersist.Entries[^1].Index, _truncatedSinceReady - 1);
+        }
+
+        // The leader's own entries count toward a majority only now that they are durable.
+        if (_role is LeaderState leader && MaybeCommit())
+        {
+            OnLeaderCommitted(leader);
+        }
+    }
+
+    /// <summary>
+    /// Moves the logical clock to <paramref name="now"/> and fires what is due: an election (with pre-vote), or a
+    /// leader's heartbeats, check-quorum and transfer time-out. Time never goes back; an earlier value is ignored.
+    /// </summary>
+    public void AdvanceClock(TimeSpan now)
+    {
+        if (now < _now)
+        {
+            return;
+        }
+
+        _now = now;
+        if (_role is LeaderState leader)
+        {
+            if (_now >= leader.CheckQuorumDeadline)
+            {
+                leader.CheckQuorumDeadline = _now + _options.ElectionTimeout;
+                if (_options.CheckQuorum && !QuorumActive(leader))
+                {
+                    // Thesis §6.2: a leader cut off from a majority steps down, so clients stop waiting on it.
+                    BecomeFollower(_term, null);
+                    return;
+                }
+
+                foreach (var progress in leader.Peers.Values)
+                {
+                    progress.RecentActive = false;
+                }
+            }
+
+            if (leader.Transferee is not null && _now >= leader.TransferDeadline)
+            {
+                leader.Transferee = null;
+            }
+
+            if (_now >= leader.HeartbeatDeadline)
+            {
+                leader.HeartbeatDeadline = _now + _options.HeartbeatInterval;
+                BroadcastHeartbeat(leader);
+            }
+        }
+        else if (_now >= _electionDeadline)
+        {
+            if (IsVoter(Id))
+            {
+                Campaign();
+            }
+            else
+            {
+                ResetElectionDeadline();
+            }
+        }
+    }
+
+    private bool QuorumActive(LeaderState leader)
+    {
+        var active = 0;
+        foreach (var voter in _config.Voters)
+        {
+            if (voter == Id || (leader.Peers.TryGetValue(voter, out var progress) && progress.RecentActive))
+            {
+                active++;
+            }
+        }
+
+        return active >= Quorum;
+    }
+}

@@ -1,0 +1,47 @@
+namespace Orleans.Patterns.Raft;
+
+/// <summary>A replica's role (Raft §5.1; the pre-candidate is the pre-vote phase of thesis §9.6).</summary>
+public enum RaftRole
+{
+    Follower,
+    PreCandidate,
+    Candidate,
+    Leader,
+}
+
+/// <summary>What a replica believes about leadership; not persisted.</summary>
+public readonly record struct SoftState(RaftRole Role, NodeId? Leader, long Term);
+
+/// <summary>A linearizable read may be served once the state machine has applied <paramref name="Index"/> (thesis §6.4).</summary>
+public readonly record struct ReadState(long RequestId, long Index);
+
+/// <summary>The outcome of a proposal, a read or a membership request.</summary>
+public abstract record RequestOutcome
+{
+    private RequestOutcome()
+    {
+    }
+
+    /// <summary>Appended at <paramref name="Index"/> in <paramref name="Term"/>; for a read, the index it will wait for.</summary>
+    public sealed record Accepted(long Index, long Term) : RequestOutcome;
+
+    /// <summary>This replica does not lead; <paramref name="LeaderHint"/> is the leader it last heard from, if any.</summary>
+    public sealed record NotLeader(NodeId? LeaderHint) : RequestOutcome;
+
+    /// <summary>This replica leads but cannot take the request now (a transfer or configuration change under way, …).</summary>
+    public sealed record Rejected(string Reason) : RequestOutcome;
+}
+
+/// <summary>
+/// One batch of work for the host. The host must, in this order: make <see cref="ToPersist"/> durable (a snapshot in it
+/// also replaces the state machine's state); then send <see cref="Messages"/>; then apply
+/// <see cref="CommittedEntries"/> in order; then serve <see cref="ReadStates"/>; then call
+/// <see cref="RaftNode.Advance(Ready)"/>. Messages may promise what <see cref="ToPersist"/> holds (a vote, an
+/// acknowledged entry), so they must never leave before it is durable (Raft Figure 2, "Persistent state").
+/// </summary>
+public sealed record Ready(
+    PersistBatch ToPersist,
+    IReadOnlyList<RaftMessage> Messages,
+    IReadOnlyList<LogEntry> CommittedEntries,
+    IReadOnlyList<ReadState> ReadStates,
+    SoftState? SoftState);

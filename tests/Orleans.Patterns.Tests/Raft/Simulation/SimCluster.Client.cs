@@ -1,0 +1,118 @@
+using Orleans.Patterns.Raft;
+
+namespace Orleans.Patterns.Tests.Raft.Simulation;
+
+/// <summary>What the tests drive the cluster with, after the helpers of MIT 6.824's Raft lab tester.</summary>
+internal sealed partial class SimCluster
+{
+    private static readonly TimeSpan AgreementTimeout = TimeSpan.FromSeconds(10);
+
+    private int _nextProposer;
+
+    /// <summary>The connected, live leaders with the highest term, if exactly one.</summary>
+    public SimNode? Leader()
+    {
+        var leaders = Nodes.Where(n => n.Raft is { Role: RaftRole.Leader } && IsConnected(n)).ToList();
+        if (leaders.Count == 0)
+        {
+            return null;
+        }
+
+        var top = leaders.Max(n => n.Raft!.Term);
+        var inTop = leaders.Where(n => n.Raft!.Term == top).ToList();
+        return inTop.Count == 1 ? inTop[0] : throw new InvariantViolation($"two leaders in term {top}");
+    }
+
+    /// <summary>Runs until one connected leader exists; fails after a generous multiple of the election timeout.</summary>
+    public SimNode CheckOneLeader()
+    {
+        SimNode? leader = null;
+        var found = RunUntil(() => (leader = Leader()) is not null, TimeSpan.FromSeconds(5));
+        return found ? leader! : throw new InvariantViolation("no leader elected within 5 s");
+    }
+
+    /// <summary>How many servers applied <paramref name="index"/>, and what (checking they agree).</summary>
+    public (int Count, string? Command) NCommitted(long index)
+    {
+        var count = 0;
+        string? command = null;
+        foreach (var node in Nodes)
+        {
+            if (node.AppliedLog.TryGetValue(index, out var applied))
+            {
+                if (command is not null && command != applied)
+                {
+                    throw new InvariantViolation($"index {index}: {command} and {applied} both applied");
+                }
+
+                command = applied;
+                count++;
+            }
+        }
+
+        return (count, command);
+    }
+
+    /// <summary>
+    /// Proposes <c>key=value</c> to a leader and waits until <paramref name="expected"/> servers applied it, retrying on
+    /// another leader if the first attempt is lost (6.824's <c>one()</c>). Returns the index.
+    /// </summary>
+    public long One(string key, string value, int expected, bool retry = true)
+    {
+        var command = $"{key}={value}";
+        var end = Now + AgreementTimeout;
+        while (Now < end)
+        {
+            long index = -1;
+            for (var i = 0; i < Nodes.Count && index < 0; i++)
+            {
+                var node = Nodes[_nextProposer++ % Nodes.Count];
+                if (node.Raft is { Role: RaftRole.Leader } && IsConnected(node))
+                {
+                    Touch(node, raft =>
+                    {
+                        if (raft.Propose(KvStateMachine.Command(key, value)) is RequestOutcome.Accepted accepted)
+                        {
+                            index = accepted.Index;
+                        }
+                    });
+                }
+            }
+
+            if (index < 0)
+            {
+                RunFor(TimeSpan.FromMilliseconds(50));
+                continue;
+            }
+
+            var agreed = RunUntil(() => NCommitted(index) is var n && n.Count >= expected && n.Command == command, TimeSpan.FromSeconds(2));
+            if (agreed)
+            {
+                return index;
+            }
+
+            if (!retry)
+            {
+                throw new InvariantViolation($"{command} at {index} not applied by {expected} servers");
+            }
+        }
+
+        throw new InvariantViolation($"{command} reached no agreement in {AgreementTimeout}");
+    }
+
+    /// <summary>Proposes on a node if it leads; returns the index or -1.</summary>
+    public long Start(SimNode node, string key, string value)
+    {
+        long index = -1;
+        Touch(node, raft =>
+        {
+            if (raft.Propose(KvStateMachine.Command(key, value)) is RequestOutcome.Accepted accepted)
+            {
+                index = accepted.Index;
+            }
+        });
+        return index;
+    }
+
+    public int LiveConnected => Nodes.Count(n => n.IsUp && IsConnected(n));
+}

@@ -1,0 +1,292 @@
+using System.Collections.Immutable;
+using Orleans.Patterns.Raft;
+
+namespace Orleans.Patterns.Tests.Raft.Simulation;
+
+/// <summary>
+/// A deterministic discrete-event simulation of a Raft group: one seeded <see cref="Random"/> decides every delay,
+/// loss, duplication, election timeout and fault, and a logical clock replaces time, so a seed replays a run exactly.
+/// Each node's Ready is persisted after a disk delay; its messages leave only then, and a crash in between loses both.
+/// </summary>
+internal sealed partial class SimCluster
+{
+    private readonly PriorityQueue<Action, (TimeSpan At, long Seq)> _events = new();
+    private readonly Dictionary<NodeId, int> _partition = [];
+    private readonly Queue<string> _trace = new();
+    private long _seq;
+    private long _steps;
+
+    public SimCluster(int nodes, int seed, SimNetwork network, RaftOptions? options = null, int snapshotEvery = 0)
+    {
+        Random = new Random(seed);
+        Network = network;
+        Options = options ?? new RaftOptions();
+        SnapshotEvery = snapshotEvery;
+        Nodes = [.. Enumerable.Range(1, nodes).Select(i => new SimNode(new NodeId($"n{i}")))];
+        Bootstrap = new ClusterConfig([.. Nodes.Select(n => n.Id)], []);
+        foreach (var node in Nodes)
+        {
+            Start(node);
+        }
+    }
+
+    public Random Random { get; }
+
+    public SimNetwork Network { get; set; }
+
+    public RaftOptions Options { get; }
+
+    public int SnapshotEvery { get; }
+
+    public IReadOnlyList<SimNode> Nodes { get; }
+
+    public ClusterConfig Bootstrap { get; }
+
+    public InvariantChecker Checker { get; } = new();
+
+    public TimeSpan Now { get; private set; }
+
+    public long MessagesSent { get; private set; }
+
+    public SimNode this[int index] => Nodes[index];
+
+    public string RecentTrace => string.Join('\n', _trace);
+
+    // --- faults -----------------------------------------------------------------------------------------------
+
+    public void Crash(SimNode node)
+    {
+        node.Raft = null;
+        node.Epoch++;
+        node.Persisting = false;
+        node.TimerAt = TimeSpan.MaxValue;
+        Trace($"crash {node.Id}");
+    }
+
+    public void Restart(SimNode node)
+    {
+        if (node.IsUp)
+        {
+            Crash(node);
+        }
+
+        Start(node);
+        Trace($"restart {node.Id}");
+    }
+
+    /// <summary>Only nodes in the same group talk to each other; everyone else is one more group.</summary>
+    public void Partition(params SimNode[][] groups)
+    {
+        _partition.Clear();
+        for (var g = 0; g < groups.Length; g++)
+        {
+            foreach (var node in groups[g])
+            {
+                _partition[node.Id] = g + 1;
+            }
+        }
+
+        Trace("partition " + string.Join(" | ", groups.Select(g => string.Join(",", g.Select(n => n.Id)))));
+    }
+
+    public void Disconnect(SimNode node)
+    {
+        _partition[node.Id] = -1 - Nodes.ToList().IndexOf(node);
+        Trace($"disconnect {node.Id}");
+    }
+
+    public void Connect(SimNode node)
+    {
+        _partition.Remove(node.Id);
+        Trace($"connect {node.Id}");
+    }
+
+    public void Heal()
+    {
+        _partition.Clear();
+        Trace("heal");
+    }
+
+    public bool Connected(NodeId a, NodeId b) => _partition.GetValueOrDefault(a) == _partition.GetValueOrDefault(b);
+
+    public bool IsConnected(SimNode node) => _partition.GetValueOrDefault(node.Id) >= 0;
+
+    // --- running ----------------------------------------------------------------------------------------------
+
+    public void RunFor(TimeSpan duration) => RunUntil(() => false, duration);
+
+    /// <summary>Runs events until <paramref name="done"/> holds (checked after each event) or the time is up.</summary>
+    public bool RunUntil(Func<bool> done, TimeSpan timeout)
+    {
+        var end = Now + timeout;
+        while (!done())
+        {
+            if (!_events.TryPeek(out _, out var key) || key.At > end)
+            {
+                Now = end;
+                return done();
+            }
+
+            var action = _events.Dequeue();
+            Now = key.At;
+            action();
+            if (++_steps % 256 == 0)
+            {
+                Checker.CheckDurable(Bootstrap.Voters, id => Nodes.First(n => n.Id == id).Storage, window: 512);
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>Gives input to a live node at the current time and then drains its work.</summary>
+    public void Touch(SimNode node, Action<RaftNode> input)
+    {
+        if (node.Raft is not { } raft)
+        {
+            return;
+        }
+
+        raft.AdvanceClock(Now);
+        input(raft);
+        Pump(node);
+    }
+
+    private void Start(SimNode node)
+    {
+        var recovered = node.Storage.Recover();
+        node.StateMachine.Restore(recovered.Snapshot);
+        node.Raft = new RaftNode(node.Id, Bootstrap, recovered, Options, new Random(Random.Next()), Now);
+        Pump(node);
+    }
+
+    private void Schedule(TimeSpan at, Action action) => _events.Enqueue(action, (at, _seq++));
+
+    private void Pump(SimNode node)
+    {
+        if (node.Raft is not { } raft)
+        {
+            return;
+        }
+
+        if (raft.HasReady && !node.Persisting)
+        {
+            var ready = raft.GetReady();
+            if (ready.SoftState is { Role: RaftRole.Leader } soft)
+            {
+                Trace($"{node.Id} leads term {soft.Term}");
+                Checker.OnLeader(node.Id, soft.Term, raft);
+            }
+
+            node.Persisting = true;
+            var epoch = node.Epoch;
+            var persistAt = ready.ToPersist.IsEmpty ? Now : Now + Network.DiskDelay;
+            Schedule(persistAt, () =>
+            {
+                if (node.Epoch == epoch)
+                {
+                    Complete(node, ready);
+                }
+            });
+        }
+
+        ScheduleTimer(node);
+    }
+
+    /// <summary>The disk write finished: now, and only now, the Ready's messages leave and its entries are applied.</summary>
+    private void Complete(SimNode node, Ready ready)
+    {
+        var raft = node.Raft!;
+        node.Storage.Apply(ready.ToPersist);
+        Checker.OnPersisted(node.Id, node.Storage, ready.ToPersist.Entries);
+        if (ready.ToPersist.Snapshot is { } snapshot)
+        {
+            node.StateMachine.Restore(snapshot);
+        }
+
+        foreach (var message in ready.Messages)
+        {
+            SendMessage(message);
+        }
+
+        foreach (var entry in ready.CommittedEntries)
+        {
+            node.StateMachine.Apply(entry);
+            Checker.OnApplied(node.Id, entry);
+            node.AppliedLog[entry.Index] = KvStateMachine.Describe(entry);
+        }
+
+        node.ReadStates.AddRange(ready.ReadStates);
+        if (SnapshotEvery > 0 && node.StateMachine.AppliedIndex - node.Storage.SnapshotIndex >= SnapshotEvery)
+        {
+            var taken = new Snapshot(raft.SnapshotMetadataAt(node.StateMachine.AppliedIndex), node.StateMachine.Save());
+            node.Storage.Compact(taken);
+            raft.Compact(taken);
+        }
+
+        node.Persisting = false;
+        raft.Advance(ready);
+        raft.AdvanceClock(Now);
+        Pump(node);
+    }
+
+    private void SendMessage(RaftMessage message)
+    {
+        MessagesSent++;
+        if (!Connected(message.From, message.To) || Random.NextDouble() < Network.DropRate)
+        {
+            return;
+        }
+
+        var copies = Random.NextDouble() < Network.DuplicateRate ? 2 : 1;
+        for (var i = 0; i < copies; i++)
+        {
+            Schedule(Now + Network.NextDelay(Random), () => Deliver(message));
+        }
+    }
+
+    private void Deliver(RaftMessage message)
+    {
+        var node = Nodes.First(n => n.Id == message.To);
+        if (!Connected(message.From, message.To))
+        {
+            return;
+        }
+
+        Touch(node, raft => raft.Step(message));
+    }
+
+    private void ScheduleTimer(SimNode node)
+    {
+        if (node.Raft is not { } raft)
+        {
+            return;
+        }
+
+        var at = raft.NextDeadline;
+        if (at >= node.TimerAt && node.TimerAt > Now)
+        {
+            return;
+        }
+
+        node.TimerAt = at;
+        var epoch = node.Epoch;
+        Schedule(at < Now ? Now : at, () =>
+        {
+            if (node.Epoch == epoch && node.TimerAt == at)
+            {
+                node.TimerAt = TimeSpan.MaxValue;
+                Touch(node, r => r.AdvanceClock(Now));
+            }
+        });
+    }
+
+    private void Trace(string line)
+    {
+        _trace.Enqueue($"{Now.TotalMilliseconds,9:F2} {line}");
+        if (_trace.Count > 200)
+        {
+            _trace.Dequeue();
+        }
+    }
+}
