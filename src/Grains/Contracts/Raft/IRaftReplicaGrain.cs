@@ -1,0 +1,95 @@
+using Orleans.Concurrency;
+
+namespace Orleans.Patterns.Raft;
+
+/// <summary>
+/// One Raft replica per silo, keyed by the silo's stable name and pinned to that silo; its log lives on that
+/// silo's disk. Peers talk through <see cref="Deliver"/>; callers use the replicated key/value store.
+/// </summary>
+public interface IRaftReplicaGrain : IGrainWithStringKey
+{
+    /// <summary>
+    /// A Raft message from a peer, encoded by the core's codec. One-way: replicas never wait on each other, so two
+    /// replicas sending to each other at once cannot deadlock, and a slow or dead peer never blocks a sender.
+    /// </summary>
+    [OneWay]
+    Task Deliver(byte[] message);
+
+    /// <summary>Proposes a write; completes when it is committed and applied. Throws <see cref="NotLeaderException"/> on a follower.</summary>
+    [ResponseTimeout("00:00:05")]
+    Task<KvWriteResult> Write(KvWrite write);
+
+    /// <summary>A linearizable read (ReadIndex). Throws <see cref="NotLeaderException"/> on a follower.</summary>
+    [ResponseTimeout("00:00:05")]
+    Task<KvReadResult> Read(string key);
+
+    /// <summary>This replica's view: role, term, leader, indexes, log and snapshot size.</summary>
+    [AlwaysInterleave]
+    Task<RaftReplicaStatus> GetStatus();
+
+    /// <summary>Hands leadership to another replica once it has caught up (thesis §3.10).</summary>
+    Task TransferLeadership(string target);
+}
+
+/// <summary>A write to the replicated store. <see cref="ClientId"/> and <see cref="Sequence"/> make a retry apply once.</summary>
+[GenerateSerializer, Immutable, Alias("patterns.raft.kv-write")]
+public sealed record KvWrite(
+    [property: Id(0)] string ClientId,
+    [property: Id(1)] long Sequence,
+    [property: Id(2)] KvWriteKind Kind,
+    [property: Id(3)] string Key,
+    [property: Id(4)] string? Value,
+    [property: Id(5)] string? Expected);
+
+/// <summary>What a <see cref="KvWrite"/> does.</summary>
+public enum KvWriteKind : byte
+{
+    Put = 1,
+    Delete = 2,
+    Cas = 3,
+}
+
+/// <summary>The outcome of a committed write: whether it took effect, the previous value, and where it sits in the log.</summary>
+[GenerateSerializer, Immutable, Alias("patterns.raft.kv-write-result")]
+public sealed record KvWriteResult([property: Id(0)] bool Applied, [property: Id(1)] string? Previous, [property: Id(2)] long Index);
+
+/// <summary>A linearizable read: the value (null when absent) as of log index <see cref="Index"/>.</summary>
+[GenerateSerializer, Immutable, Alias("patterns.raft.kv-read-result")]
+public sealed record KvReadResult([property: Id(0)] string? Value, [property: Id(1)] long Index);
+
+/// <summary>A replica's state as it reports it.</summary>
+[GenerateSerializer, Immutable, Alias("patterns.raft.replica-status")]
+public sealed record RaftReplicaStatus(
+    [property: Id(0)] string Node,
+    [property: Id(1)] string Role,
+    [property: Id(2)] long Term,
+    [property: Id(3)] string? Leader,
+    [property: Id(4)] long CommitIndex,
+    [property: Id(5)] long AppliedIndex,
+    [property: Id(6)] long FirstIndex,
+    [property: Id(7)] long LastIndex,
+    [property: Id(8)] long SnapshotIndex,
+    [property: Id(9)] IReadOnlyList<string> Voters,
+    [property: Id(10)] IReadOnlyList<string> Learners,
+    [property: Id(11)] long DiskBytes);
+
+/// <summary>The replica asked is not the leader; <see cref="LeaderHint"/> names the one it last heard from, if any.</summary>
+[GenerateSerializer, Alias("patterns.raft.not-leader")]
+public sealed class NotLeaderException : OrleansException
+{
+    public NotLeaderException(string node, string? leaderHint)
+        : base(leaderHint is null ? $"Replica {node} is not the leader and knows no leader yet." : $"Replica {node} is not the leader; try {leaderHint}.")
+    {
+        LeaderHint = leaderHint;
+    }
+
+    [Id(0)]
+    public string? LeaderHint { get; private set; }
+}
+
+/// <summary>
+/// The write may or may not have been committed (leadership changed while it was in flight). Retry with the
+/// same client id and sequence: the store applies a command once.
+/// </summary>
+[GenerateSerializer, Alias("patterns.raft.outcome-unknown")]
+public sealed class OutcomeUnknownException(string message) : OrleansException(message);

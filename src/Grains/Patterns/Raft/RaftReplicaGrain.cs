@@ -1,0 +1,343 @@
+using System.Collections.Immutable;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Concurrency;
+using Orleans.Patterns.Placement;
+using Orleans.Patterns.Raft.KeyValue;
+using Orleans.Patterns.Raft.Storage;
+
+namespace Orleans.Patterns.Raft;
+
+/// <summary>
+/// The thin adapter between the Raft core and Orleans: owns the replica's identity (its silo's name), its durable
+/// storage, its timer and its calls; every protocol decision is <see cref="RaftNode"/>'s.
+/// </summary>
+/// <remarks>
+/// Reentrant on purpose: a write waits for its commit, and the commit needs this grain to keep taking peers'
+/// messages meanwhile. What keeps that safe: the core is only touched between awaits (one turn at a time), and
+/// <see cref="DrainAsync"/> lets exactly one loop own the Ready cycle, so a Ready is persisted, sent, applied and
+/// advanced in order even though other turns run while it waits for the disk.
+/// </remarks>
+[SiloPinnedPlacement, Reentrant, CollectionAgeLimit(AlwaysActive = true)]
+internal sealed partial class RaftReplicaGrain(
+    IOptions<RaftReplicaOptions> options,
+    ILocalSiloDetails localSilo,
+    TimeProvider timeProvider,
+    ILogger<RaftReplicaGrain> logger) : Grain, IRaftReplicaGrain
+{
+    private readonly RaftReplicaOptions _options = options.Value;
+    private readonly Dictionary<long, (long Term, TaskCompletionSource<KvWriteResult> Done)> _pendingWrites = [];
+    private readonly Dictionary<long, (string Key, TaskCompletionSource<KvReadResult> Done)> _pendingReads = [];
+    private readonly List<(long Index, string Key, TaskCompletionSource<KvReadResult> Done)> _readsAwaitingApply = [];
+    private RaftNode _node = null!;
+    private FileRaftStorage _storage = null!;
+    private KvStateMachine _kv = new();
+    private string _name = "";
+    private long _startTimestamp;
+    private long _nextReadId;
+    private long _snapshotIndex;
+    private bool _draining;
+    private RaftRole _lastRole = RaftRole.Follower;
+
+    private TimeSpan Now => timeProvider.GetElapsedTime(_startTimestamp);
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        _name = this.GetPrimaryKeyString();
+        SiloPinnedActivation.EnsureOnOwnSilo(this, localSilo.Name);
+        _startTimestamp = timeProvider.GetTimestamp();
+        _storage = new FileRaftStorage(Path.Combine(_options.DataDirectory, "raft", _name));
+        var recovered = _storage.Recover();
+        foreach (var warning in _storage.LastRecovery.Warnings)
+        {
+            LogRecoveryWarning(_name, warning.ToString()!);
+        }
+
+        if (recovered.Snapshot is { } snapshot)
+        {
+            _kv = KvStateMachine.Restore(snapshot.Data.Span);
+            _snapshotIndex = snapshot.Metadata.Index;
+        }
+
+        var voters = _options.InitialVoters.Select(v => new NodeId(v)).ToImmutableSortedSet();
+        _node = new RaftNode(
+            new NodeId(_name),
+            new ClusterConfig(voters, []),
+            recovered,
+            new RaftOptions { ElectionTimeout = _options.ElectionTimeout, HeartbeatInterval = _options.HeartbeatInterval },
+            new Random(),
+            Now);
+        LogStarted(_name, recovered.HardState.Term, recovered.Entries.Count, _snapshotIndex);
+
+        // Interleave: the tick must run while a write awaits its commit. KeepAlive: a replica is never idle.
+        this.RegisterGrainTimer(
+            static (self, _) => self.OnTickAsync(),
+            this,
+            new GrainTimerCreationOptions(_options.TickInterval, _options.TickInterval) { Interleave = true, KeepAlive = true });
+        return Task.CompletedTask;
+    }
+
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        FailPending(new OutcomeUnknownException($"Replica {_name} deactivated ({reason.Description}) with the write in flight."));
+        await _storage.DisposeAsync();
+    }
+
+    public Task Deliver(byte[] message)
+    {
+        _node.Step(RaftMessageCodec.Decode(message));
+        return DrainAsync();
+    }
+
+    public async Task<KvWriteResult> Write(KvWrite write)
+    {
+        ArgumentNullException.ThrowIfNull(write);
+        var command = new KvCommand(write.ClientId, write.Sequence, (KvOperation)write.Kind, write.Key, write.Value, write.Expected);
+        switch (_node.Propose(command.Encode()))
+        {
+            case RequestOutcome.Accepted accepted:
+                var done = new TaskCompletionSource<KvWriteResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+                _pendingWrites[accepted.Index] = (accepted.Term, done);
+                await DrainAsync();
+                return await done.Task;
+            case RequestOutcome.NotLeader notLeader:
+                throw new NotLeaderException(_name, notLeader.LeaderHint?.Value);
+            case RequestOutcome.Rejected rejected:
+                throw new InvalidOperationException($"Replica {_name} cannot take the write now: {rejected.Reason}");
+            default:
+                throw new InvalidOperationException("Unknown proposal outcome.");
+        }
+    }
+
+    public async Task<KvReadResult> Read(string key)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(key);
+        var id = ++_nextReadId;
+        switch (_node.ReadIndex(id))
+        {
+            case RequestOutcome.Accepted:
+                var done = new TaskCompletionSource<KvReadResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+                _pendingReads[id] = (key, done);
+                await DrainAsync();
+                return await done.Task;
+            case RequestOutcome.NotLeader notLeader:
+                throw new NotLeaderException(_name, notLeader.LeaderHint?.Value);
+            case RequestOutcome.Rejected rejected:
+                throw new InvalidOperationException($"Replica {_name} cannot serve the read now: {rejected.Reason}");
+            default:
+                throw new InvalidOperationException("Unknown read outcome.");
+        }
+    }
+
+    public Task<RaftReplicaStatus> GetStatus() => Task.FromResult(new RaftReplicaStatus(
+        _name,
+        _node.Role.ToString(),
+        _node.Term,
+        _node.Leader?.Value,
+        _node.CommitIndex,
+        _kv.AppliedIndex,
+        _node.FirstIndex,
+        _node.LastIndex,
+        _snapshotIndex,
+        [.. _node.Config.Voters.Select(v => v.Value)],
+        [.. _node.Config.Learners.Select(l => l.Value)],
+        DiskBytes()));
+
+    public async Task TransferLeadership(string target)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(target);
+        switch (_node.TransferLeadership(new NodeId(target)))
+        {
+            case RequestOutcome.NotLeader notLeader:
+                throw new NotLeaderException(_name, notLeader.LeaderHint?.Value);
+            case RequestOutcome.Rejected rejected:
+                throw new InvalidOperationException($"Replica {_name} cannot hand leadership to {target}: {rejected.Reason}");
+        }
+
+        await DrainAsync();
+    }
+
+    private Task OnTickAsync()
+    {
+        _node.AdvanceClock(Now);
+        return DrainAsync();
+    }
+
+    /// <summary>The Ready cycle (see <see cref="Ready"/>): persist, then send, then apply, then serve reads, then advance.</summary>
+    private async Task DrainAsync()
+    {
+        if (_draining)
+        {
+            return; // the running loop picks up whatever this turn added
+        }
+
+        _draining = true;
+        try
+        {
+            while (_node.HasReady)
+            {
+                var ready = _node.GetReady();
+                if (!ready.ToPersist.IsEmpty)
+                {
+                    await _storage.PersistAsync(ready.ToPersist, CancellationToken.None);
+                }
+
+                if (ready.ToPersist.Snapshot is { } installed)
+                {
+                    _kv = KvStateMachine.Restore(installed.Data.Span);
+                    _snapshotIndex = installed.Metadata.Index;
+                }
+
+                Send(ready.Messages);
+                Apply(ready.CommittedEntries);
+                foreach (var read in ready.ReadStates)
+                {
+                    if (_pendingReads.Remove(read.RequestId, out var pending))
+                    {
+                        _readsAwaitingApply.Add((read.Index, pending.Key, pending.Done));
+                    }
+                }
+
+                ServeReads();
+                if (ready.SoftState is { } soft)
+                {
+                    OnSoftState(soft);
+                }
+
+                _node.Advance(ready);
+                await CompactIfDueAsync();
+            }
+        }
+        finally
+        {
+            _draining = false;
+        }
+    }
+
+    private void Send(IReadOnlyList<RaftMessage> messages)
+    {
+        foreach (var message in messages)
+        {
+            try
+            {
+                // One-way: the call returns at once; a lost message is Raft's ordinary case and is retried by the protocol.
+                _ = GrainFactory.GetGrain<IRaftReplicaGrain>(message.To.Value).Deliver(RaftMessageCodec.Encode(message));
+            }
+            catch (Exception e) when (e is OrleansException or TimeoutException)
+            {
+                LogSendFailed(e, _name, message.To.Value);
+            }
+        }
+    }
+
+    private void Apply(IReadOnlyList<LogEntry> entries)
+    {
+        foreach (var entry in entries)
+        {
+            if (entry.Index <= _kv.AppliedIndex)
+            {
+                continue; // covered by a snapshot restored after this entry was handed out
+            }
+
+            var result = _kv.Apply(entry);
+            if (_pendingWrites.Remove(entry.Index, out var pending))
+            {
+                if (pending.Term == entry.Term && result is not null)
+                {
+                    pending.Done.TrySetResult(new KvWriteResult(result.Applied, result.Previous, entry.Index));
+                }
+                else
+                {
+                    // Another leader's entry took this index: ours was never committed here, but a retry may be.
+                    pending.Done.TrySetException(new OutcomeUnknownException(
+                        $"The write proposed at index {entry.Index} in term {pending.Term} was replaced by term {entry.Term}; retry it."));
+                }
+            }
+        }
+    }
+
+    private void ServeReads()
+    {
+        for (var i = _readsAwaitingApply.Count - 1; i >= 0; i--)
+        {
+            var (index, key, done) = _readsAwaitingApply[i];
+            if (index <= _kv.AppliedIndex)
+            {
+                done.TrySetResult(new KvReadResult(_kv.Get(key), _kv.AppliedIndex));
+                _readsAwaitingApply.RemoveAt(i);
+            }
+        }
+    }
+
+    private void OnSoftState(SoftState soft)
+    {
+        if (soft.Role != _lastRole)
+        {
+            LogRoleChanged(_name, _lastRole.ToString(), soft.Role.ToString(), soft.Term, soft.Leader?.Value);
+        }
+
+        if (_lastRole == RaftRole.Leader && soft.Role != RaftRole.Leader)
+        {
+            FailPending(new OutcomeUnknownException($"Replica {_name} lost leadership in term {soft.Term} with the request in flight; retry it."));
+        }
+
+        _lastRole = soft.Role;
+    }
+
+    private void FailPending(Exception error)
+    {
+        foreach (var (_, (_, done)) in _pendingWrites)
+        {
+            done.TrySetException(error);
+        }
+
+        foreach (var (_, (_, done)) in _pendingReads)
+        {
+            done.TrySetException(error);
+        }
+
+        foreach (var (_, _, done) in _readsAwaitingApply)
+        {
+            done.TrySetException(error);
+        }
+
+        _pendingWrites.Clear();
+        _pendingReads.Clear();
+        _readsAwaitingApply.Clear();
+    }
+
+    private async Task CompactIfDueAsync()
+    {
+        if (_kv.AppliedIndex - _snapshotIndex < _options.SnapshotEveryEntries)
+        {
+            return;
+        }
+
+        var snapshot = new Snapshot(_node.SnapshotMetadataAt(_kv.AppliedIndex), _kv.TakeSnapshot());
+        await _storage.CompactAsync(snapshot, CancellationToken.None);
+        _node.Compact(snapshot);
+        _snapshotIndex = snapshot.Metadata.Index;
+        LogCompacted(_name, _snapshotIndex);
+    }
+
+    private long DiskBytes()
+    {
+        var directory = new DirectoryInfo(_storage.Directory);
+        return directory.Exists ? directory.EnumerateFiles().Sum(f => f.Length) : 0;
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Raft replica {Node} started: term {Term}, {Entries} entries after snapshot {SnapshotIndex}")]
+    private partial void LogStarted(string node, long term, int entries, long snapshotIndex);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Raft replica {Node} recovery: {Warning}")]
+    private partial void LogRecoveryWarning(string node, string warning);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Raft replica {Node}: {From} -> {To} in term {Term}, leader {Leader}")]
+    private partial void LogRoleChanged(string node, string from, string to, long term, string? leader);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Raft replica {Node}: could not send to {Peer}")]
+    private partial void LogSendFailed(Exception exception, string node, string peer);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Raft replica {Node}: compacted the log through index {Index}")]
+    private partial void LogCompacted(string node, long index);
+}

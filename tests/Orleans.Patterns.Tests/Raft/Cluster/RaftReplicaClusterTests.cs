@@ -1,0 +1,130 @@
+using Orleans.Patterns.Placement;
+using Orleans.Patterns.Raft;
+using Orleans.Patterns.Tests.Infrastructure;
+using Orleans.TestingHost;
+using Xunit.Abstractions;
+
+namespace Orleans.Patterns.Tests.Raft.Cluster;
+
+/// <summary>
+/// The replica grains on real (in-process) silos: one per silo, pinned, log on disk. Each test builds its own
+/// 3-silo cluster because each one stops a silo.
+/// </summary>
+[Trait("Category", "Cluster")]
+public sealed class RaftReplicaClusterTests(ITestOutputHelper output) : IAsyncLifetime
+{
+    private static readonly TimeSpan ElectionDeadline = TimeSpan.FromSeconds(20);
+    private readonly string _dataRoot = Path.Combine(Path.GetTempPath(), "orleans-patterns-raft-" + Guid.NewGuid().ToString("N"));
+    private InProcessTestCluster _cluster = null!;
+    private IReadOnlyList<string> _names = [];
+
+    public async Task InitializeAsync()
+    {
+        // TestingHost names silos Silo_0, Silo_1, …: those are the initial voters.
+        var builder = new InProcessTestClusterBuilder(3);
+        builder.ConfigureSilo((_, silo) => silo.AddRaftReplicas(o =>
+        {
+            o.DataDirectory = _dataRoot;
+            o.InitialVoters = ["Silo_0", "Silo_1", "Silo_2"];
+        }));
+        _cluster = builder.Build();
+        await _cluster.DeployAsync();
+        _names = await _cluster.Client.GetActiveSiloNamesAsync();
+        output.WriteLine($"silos: {string.Join(", ", _names)}; data under {_dataRoot}");
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _cluster.DisposeAsync();
+        if (Directory.Exists(_dataRoot))
+        {
+            Directory.Delete(_dataRoot, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Replicas_elect_one_leader_and_replicate_acknowledged_writes_to_every_replica()
+    {
+        var leader = await WaitForSingleLeaderAsync(_names);
+        var kv = new RaftKvClient(_cluster.Client, _names, "test-client");
+
+        for (var i = 0; i < 20; i++)
+        {
+            var result = await kv.PutAsync($"k{i}", $"v{i}");
+            Assert.True(result.Applied);
+        }
+
+        Assert.Equal("v7", (await kv.GetAsync("k7")).Value);
+        Assert.Null((await kv.GetAsync("absent")).Value);
+        var swapped = await kv.CompareAndSwapAsync("k1", "v1", "v1b");
+        var refused = await kv.CompareAndSwapAsync("k1", "v1", "v1c");
+        Assert.True(swapped.Applied);
+        Assert.False(refused.Applied);
+        Assert.Equal("v1b", refused.Previous);
+
+        // Every replica applies the same log: wait until all have applied the last write.
+        await Eventually.WaitAsync(
+            async () => (await StatusesAsync(_names)).All(s => s.AppliedIndex >= refused.Index),
+            ElectionDeadline,
+            () => $"replicas applying through index {refused.Index} (leader {leader})");
+        var statuses = await StatusesAsync(_names);
+        Assert.All(statuses, s => Assert.Equal(["Silo_0", "Silo_1", "Silo_2"], s.Voters));
+        Assert.Single(statuses, s => s.Role == "Leader");
+        Assert.All(statuses, s => Assert.True(s.DiskBytes > 0, $"{s.Node} has nothing on disk"));
+    }
+
+    [Fact]
+    public async Task After_the_leaders_silo_stops_a_new_leader_serves_every_acknowledged_write()
+    {
+        var leader = await WaitForSingleLeaderAsync(_names);
+        var kv = new RaftKvClient(_cluster.Client, _names, "failover-client");
+        for (var i = 0; i < 10; i++)
+        {
+            await kv.PutAsync($"before-{i}", $"{i}");
+        }
+
+        var victim = _cluster.Silos.Single(s => s.Name == leader);
+        output.WriteLine($"stopping the leader's silo {leader}");
+        await _cluster.StopSiloAsync(victim);
+        await _cluster.WaitForLivenessToStabilizeAsync();
+
+        var survivors = _names.Where(n => n != leader).ToList();
+        var newLeader = await WaitForSingleLeaderAsync(survivors);
+        Assert.NotEqual(leader, newLeader);
+        for (var i = 0; i < 10; i++)
+        {
+            Assert.Equal($"{i}", (await kv.GetAsync($"before-{i}")).Value);
+        }
+
+        var after = await kv.PutAsync("after", "yes");
+        Assert.True(after.Applied);
+        Assert.Equal("yes", (await kv.GetAsync("after")).Value);
+    }
+
+    private async Task<string> WaitForSingleLeaderAsync(IReadOnlyList<string> replicas)
+    {
+        string? leader = null;
+        IReadOnlyList<RaftReplicaStatus> last = [];
+        await Eventually.WaitAsync(
+            async () =>
+            {
+                last = await StatusesAsync(replicas);
+                var leaders = last.Where(s => s.Role == "Leader").ToList();
+                if (leaders.Count != 1 || last.Any(s => s.Leader != leaders[0].Node))
+                {
+                    return false;
+                }
+
+                leader = leaders[0].Node;
+                return true;
+            },
+            ElectionDeadline,
+            () => "one leader that every replica follows; saw " +
+                  string.Join("; ", last.Select(s => $"{s.Node} {s.Role} term {s.Term} leader {s.Leader ?? "-"}")));
+        output.WriteLine($"leader: {leader}");
+        return leader!;
+    }
+
+    private async Task<IReadOnlyList<RaftReplicaStatus>> StatusesAsync(IReadOnlyList<string> replicas) =>
+        await Task.WhenAll(replicas.Select(r => _cluster.Client.GetGrain<IRaftReplicaGrain>(r).GetStatus()));
+}
