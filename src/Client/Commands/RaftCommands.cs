@@ -220,6 +220,12 @@ internal static class RaftCommands
         connection.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
         {
+            // Usage errors first, so they never wait for a cluster.
+            foreach (var key in symbols.OfType<Argument<string>>().Where(a => a.Name == "key"))
+            {
+                RequireKey(parse.GetValue(key));
+            }
+
             await using var cluster = await connection.ConnectAsync(parse, cancellationToken);
             // A fresh client id per invocation: the store deduplicates by (client id, sequence), and every
             // invocation starts its sequence at 1, so a reused id would get an earlier command's answer back.
