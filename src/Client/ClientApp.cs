@@ -24,6 +24,9 @@ internal static class ClientApp
             InspectCommands.Ring(view),
             DemoCommand.Create(view),
             ChaosCommands.Create(view),
+            RaftCommands.Raft(view),
+            RaftCommands.Kv(view),
+            BenchCommands.Create(view),
         };
 
         var parse = root.Parse(args);

@@ -219,6 +219,9 @@ internal sealed class LocalCluster : IAsyncDisposable
             "--http-port", silo.HttpPort.ToString(),
             "--primary-port", file.Silos[0].SiloPort.ToString(),
             "--storage", Path.Combine(file.RunDirectory, "grain-state"),
+            // Every replica gets the same voter list: the cluster's silos form one Raft group from the start.
+            "--raft:initial_voters", string.Join(',', file.Silos.Select(s => s.Name)),
+            "--raft:data_directory", Path.Combine(file.RunDirectory, "raft-data"),
             "--cluster:cluster_id", file.ClusterId,
             "--cluster:service_id", file.ServiceId,
         ];

@@ -9,7 +9,7 @@ namespace Orleans.Patterns.Silo.Hosting;
 
 /// <summary>
 /// Builds and runs one silo process: configuration (appsettings.json &lt; TSK file &lt; environment &lt; command
-/// line), clustering, placement, storage, dashboard and telemetry. Everything is checked before anything
+/// line), clustering, placement, storage, chaos, the Raft replica, dashboard and telemetry. Everything is checked before anything
 /// starts, so a bad configuration or an unreachable dependency stops the process with one clear line.
 /// </summary>
 public static class SiloHost
@@ -115,6 +115,14 @@ public static class SiloHost
             silo.AddConsistentHashPlacement(o => o.VirtualNodes = settings.Placement.VirtualNodes ?? o.VirtualNodes);
             silo.AddSiloPinnedPlacement();
             silo.AddChaos();
+            silo.AddRaftReplicas(o =>
+            {
+                o.DataDirectory = settings.RaftDataDirectory;
+                o.InitialVoters = [.. settings.RaftInitialVoters];
+                o.ElectionTimeout = settings.RaftElectionTimeout;
+                o.HeartbeatInterval = settings.RaftHeartbeatInterval;
+                o.TickInterval = HostSettings.ReplicaTick;
+            });
             silo.AddUserGrains();
             silo.AddFileGrainStorage(UserHostingExtensions.UserStorageName, o => o.RootDirectory = settings.StorageDirectory);
             if (settings.Dashboard.Enabled)

@@ -1,4 +1,5 @@
 using System.Net;
+using Orleans.Patterns.Silo.Configuration;
 
 namespace Orleans.Patterns.Silo.Hosting;
 
@@ -67,6 +68,28 @@ public sealed class StorageSettings
     [ConfigurationKeyName("directory")] public string Directory { get; set; } = "";
 }
 
+/// <summary>
+/// The per-silo Raft replica (configuration section <c>raft</c>, shared with the seed's <c>[raft]</c> block that binds
+/// to <see cref="Configuration.RaftSettings"/>). Only the keys the replica uses are bound here; the seed's numeric
+/// <c>node_id</c>/<c>peers</c> stay with <see cref="Configuration.RaftSettings"/>, because replicas are named by silo.
+/// </summary>
+public sealed class RaftReplicaSettings
+{
+    public const string SectionName = "raft";
+
+    /// <summary>Replicas keep their files in <c>{data_directory}/raft/{silo name}</c>. Empty: a directory per service under the temp path.</summary>
+    [ConfigurationKeyName("data_directory")] public string DataDirectory { get; set; } = "";
+
+    /// <summary>Election timeout; empty falls back to the seed's <c>raft:timeout</c>, then to 150 ms.</summary>
+    [ConfigurationKeyName("election_timeout")] public TimeSpan? ElectionTimeout { get; set; }
+
+    /// <summary>The seed block's election timeout, read only as the fallback of <see cref="ElectionTimeout"/>.</summary>
+    [ConfigurationKeyName("timeout")] public TimeSpan? SeedTimeout { get; set; }
+
+    /// <summary>Leader heartbeat interval, the same key the seed block uses; empty: 40 ms.</summary>
+    [ConfigurationKeyName("heartbeat_interval")] public TimeSpan? HeartbeatInterval { get; set; }
+}
+
 /// <summary>The Orleans dashboard (configuration section <c>dashboard</c>).</summary>
 public sealed class DashboardSettings
 {
@@ -101,15 +124,50 @@ public static class TelemetryExporters
 internal sealed record HostSettings(
     SiloSettings Silo, ClusterSettings Cluster, PlacementSettings Placement, StorageSettings Storage, DashboardSettings Dashboard, TelemetrySettings Telemetry)
 {
+    /// <summary>Replica timing when nothing is configured: what the Raft core is tuned and tested for on loopback.</summary>
+    public static readonly TimeSpan DefaultElectionTimeout = TimeSpan.FromMilliseconds(150);
+
+    public static readonly TimeSpan DefaultHeartbeatInterval = TimeSpan.FromMilliseconds(40);
+
+    /// <summary>The replica's timer period; a heartbeat shorter than one tick could not be kept.</summary>
+    public static readonly TimeSpan ReplicaTick = TimeSpan.FromMilliseconds(10);
+
+    public RaftReplicaSettings Raft { get; private init; } = new();
+
+    /// <summary>The silo names of the initial voting configuration; default: this silo alone.</summary>
+    public IReadOnlyList<string> RaftInitialVoters { get; private init; } = [];
+
+    /// <summary>Which key the election timeout came from, so an error names the key the user actually wrote.</summary>
+    public string ElectionTimeoutKey => Raft.ElectionTimeout is not null || Raft.SeedTimeout is null ? "raft:election_timeout" : "raft:timeout";
+
+    public TimeSpan RaftElectionTimeout => Raft.ElectionTimeout ?? Raft.SeedTimeout ?? DefaultElectionTimeout;
+
+    public TimeSpan RaftHeartbeatInterval => Raft.HeartbeatInterval ?? DefaultHeartbeatInterval;
+
+    /// <summary>
+    /// Stable per machine, service and silo name (the replica adds <c>raft/{silo name}</c>), so a silo restarted on
+    /// the same machine under the same name finds its log.
+    /// </summary>
+    public string RaftDataDirectory => string.IsNullOrWhiteSpace(Raft.DataDirectory)
+        ? System.IO.Path.Combine(System.IO.Path.GetTempPath(), "orleans-patterns", Cluster.ServiceId)
+        : System.IO.Path.GetFullPath(Raft.DataDirectory);
+
     public static HostSettings Bind(IConfiguration configuration)
     {
+        // "150ms" must bind to TimeSpan here, before the pattern settings register the converter for the host.
+        DurationConverter.EnsureRegistered();
+        var silo = Get<SiloSettings>(configuration, SiloSettings.SectionName);
         var settings = new HostSettings(
-            Get<SiloSettings>(configuration, SiloSettings.SectionName),
+            silo,
             Get<ClusterSettings>(configuration, ClusterSettings.SectionName),
             Get<PlacementSettings>(configuration, PlacementSettings.SectionName),
             Get<StorageSettings>(configuration, StorageSettings.SectionName),
             Get<DashboardSettings>(configuration, DashboardSettings.SectionName),
-            Get<TelemetrySettings>(configuration, TelemetrySettings.SectionName));
+            Get<TelemetrySettings>(configuration, TelemetrySettings.SectionName))
+        {
+            Raft = Get<RaftReplicaSettings>(configuration, RaftReplicaSettings.SectionName),
+            RaftInitialVoters = ReadVoters(configuration.GetSection("raft:initial_voters"), silo.Name),
+        };
         settings.Validate();
         return settings;
     }
@@ -119,6 +177,21 @@ internal sealed record HostSettings(
     public string StorageDirectory => string.IsNullOrWhiteSpace(Storage.Directory)
         ? System.IO.Path.Combine(System.IO.Path.GetTempPath(), "orleans-patterns", Cluster.ServiceId, "grain-state")
         : System.IO.Path.GetFullPath(Storage.Directory);
+
+    /// <summary>
+    /// A comma-separated value (<c>--raft:initial_voters silo-1,silo-2,silo-3</c>, one switch on a command line) or a
+    /// list (<c>initial_voters: ["silo-1", "silo-2"]</c> in a TSK file, <c>raft:initial_voters:0</c>…).
+    /// </summary>
+    private static List<string> ReadVoters(IConfigurationSection section, string siloName)
+    {
+        var values = !string.IsNullOrWhiteSpace(section.Value)
+            ? section.Value.Split(',', StringSplitOptions.TrimEntries)
+            : section.GetChildren()
+                .OrderBy(c => int.TryParse(c.Key, out var i) ? i : int.MaxValue)
+                .Select(c => c.Value?.Trim() ?? "");
+        var voters = values.ToList();
+        return voters.Count == 0 ? [siloName] : voters;
+    }
 
     private static T Get<T>(IConfiguration configuration, string section) where T : new()
     {
@@ -158,12 +231,48 @@ internal sealed record HostSettings(
 
         Require(Placement.VirtualNodes is null or (>= 1 and <= 4096), "placement:virtual_nodes",
             Placement.VirtualNodes?.ToString(), "must be between 1 and 4096");
+        ValidateRaft();
         Require(Dashboard.Path.StartsWith('/'), "dashboard:path", Dashboard.Path, "must start with '/'");
         Require(Telemetry.Exporter is TelemetryExporters.None or TelemetryExporters.Console or TelemetryExporters.Otlp,
             "telemetry:exporter", Telemetry.Exporter, "must be 'none', 'console' or 'otlp'");
         Require(Telemetry.Exporter != TelemetryExporters.Otlp || Uri.TryCreate(Telemetry.OtlpEndpoint, UriKind.Absolute, out _),
             "telemetry:otlp_endpoint", Telemetry.OtlpEndpoint, "must be an absolute URI");
     }
+
+    private void ValidateRaft()
+    {
+        var voters = string.Join(",", RaftInitialVoters);
+        Require(RaftInitialVoters.All(v => !string.IsNullOrWhiteSpace(v)), "raft:initial_voters", voters, "must list silo names separated by commas, none empty");
+        Require(RaftInitialVoters.Distinct(StringComparer.Ordinal).Count() == RaftInitialVoters.Count, "raft:initial_voters", voters, "must not name a silo twice");
+        Require(RaftInitialVoters.Count <= 64, "raft:initial_voters", voters, "must list at most 64 silos");
+        Require(IsUsablePath(Raft.DataDirectory), "raft:data_directory", Raft.DataDirectory, "must be a directory path");
+        var election = RaftElectionTimeout;
+        var heartbeat = RaftHeartbeatInterval;
+        Require(election > TimeSpan.Zero && election <= TimeSpan.FromMinutes(1), ElectionTimeoutKey, Format(election), "must be between 1ms and 1m");
+        Require(heartbeat >= ReplicaTick, "raft:heartbeat_interval", Format(heartbeat), $"must be at least {Format(ReplicaTick)} (the replica's timer period)");
+        // A heartbeat no shorter than the election timeout makes followers depose a healthy leader over and over.
+        Require(heartbeat < election, "raft:heartbeat_interval", Format(heartbeat), $"must be shorter than {ElectionTimeoutKey} ({Format(election)})");
+    }
+
+    private static bool IsUsablePath(string path)
+    {
+        if (string.IsNullOrWhiteSpace(path))
+        {
+            return true; // the default
+        }
+
+        try
+        {
+            _ = System.IO.Path.GetFullPath(path);
+            return path.IndexOfAny(System.IO.Path.GetInvalidPathChars()) < 0;
+        }
+        catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException)
+        {
+            return false;
+        }
+    }
+
+    private static string Format(TimeSpan value) => Duration.Format(value);
 
     private static void RequirePort(string key, int port) => Require(port is > 0 and <= 65535, key, port.ToString(), "must be a port between 1 and 65535");
 

@@ -15,6 +15,11 @@ public sealed class ClientCommandTests(ITestOutputHelper output)
     [InlineData("workload", "--placement", "ring2")]
     [InlineData("where")]
     [InlineData("cluster", "up", "--silos", "many")]
+    [InlineData("kv", "put", "only-a-key")]
+    [InlineData("kv", "cas", "k", "v")]
+    [InlineData("raft", "transfer")]
+    [InlineData("raft", "frobnicate")]
+    [InlineData("bench", "raft", "--clients", "abc")]
     public async Task A_usage_error_exits_with_2_and_one_error_line(params string[] args)
     {
         var console = new TestConsole();
@@ -82,6 +87,37 @@ public sealed class ClientCommandTests(ITestOutputHelper output)
         Assert.Equal("error: --connect-timeout 0 must be between 1 and 600 seconds.", Assert.Single(console.ErrorLines));
     }
 
+    [Theory]
+    [InlineData("error: --clients 0 must be between 1 and 4096.", "bench", "raft", "--clients", "0")]
+    [InlineData("error: --value-size 0 must be between 1 and 1048576.", "bench", "raft", "--value-size", "0")]
+    [InlineData("error: key must not be empty.", "kv", "get", " ")]
+    [InlineData("error: --to must name a silo, e.g. --to silo-2.", "raft", "transfer", "--to", "")]
+    public async Task A_bad_raft_or_bench_value_exits_with_2_before_connecting(string expected, params string[] args)
+    {
+        var console = new TestConsole();
+        // A closed gateway and a long connect timeout: only a check made before connecting can answer quickly.
+        var port = FreePorts.Take(1)[0];
+        var clock = Stopwatch.StartNew();
+
+        var exitCode = await ClientApp.RunAsync([.. args, "--gateway", port.ToString(), "--connect-timeout", "60"], console.Console, console.Error);
+
+        Assert.Equal(ClientApp.ExitUsage, exitCode);
+        Assert.Equal(expected, Assert.Single(console.ErrorLines));
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), $"took {clock.Elapsed}");
+    }
+
+    [Fact]
+    public async Task Kv_against_an_unreachable_gateway_exits_with_3()
+    {
+        var port = FreePorts.Take(1)[0];
+        var console = new TestConsole();
+
+        var exitCode = await ClientApp.RunAsync(["kv", "put", "k", "v", "--gateway", port.ToString(), "--connect-timeout", "1"], console.Console, console.Error);
+
+        Assert.Equal(ClientApp.ExitUnavailable, exitCode);
+        Assert.StartsWith($"error: Cannot reach the cluster at gateways 127.0.0.1:{port}", Assert.Single(console.ErrorLines), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Help_exits_with_0_and_lists_the_commands()
     {
@@ -91,7 +127,7 @@ public sealed class ClientCommandTests(ITestOutputHelper output)
 
         Assert.Equal(ClientApp.ExitOk, exitCode);
         Assert.Empty(console.Error.ToString());
-        foreach (var command in new[] { "cluster", "workload", "where", "ring", "demo" })
+        foreach (var command in new[] { "cluster", "workload", "where", "ring", "demo", "raft", "kv", "bench" })
         {
             Assert.Contains(command, console.Output, StringComparison.Ordinal);
         }

@@ -49,6 +49,12 @@ public sealed class SiloHostTests(ITestOutputHelper output) : IDisposable
     [InlineData("--silo-port", "abc", "silo:silo_port")]
     [InlineData("--dashboard:enabled", "maybe", "dashboard:enabled")]
     [InlineData("--telemetry:exporter", "jaeger", "telemetry:exporter")]
+    [InlineData("--raft:election_timeout", "soon", "raft:election_timeout")]
+    [InlineData("--raft:election_timeout", "0s", "raft:election_timeout")]
+    [InlineData("--raft:heartbeat_interval", "5ms", "raft:heartbeat_interval")]
+    [InlineData("--raft:heartbeat_interval", "1s", "raft:heartbeat_interval")]
+    [InlineData("--raft:initial_voters", "silo-1,,silo-3", "raft:initial_voters")]
+    [InlineData("--raft:initial_voters", "silo-1,silo-1", "raft:initial_voters")]
     public async Task BuildAsync_refuses_a_bad_value_naming_the_key_and_the_value(string option, string value, string key)
     {
         var error = await Assert.ThrowsAsync<SiloConfigurationException>(() => SiloHost.BuildAsync([option, value], CancellationToken.None));
@@ -114,6 +120,46 @@ public sealed class SiloHostTests(ITestOutputHelper output) : IDisposable
         await using var fromCommandLine = await SiloHost.BuildAsync(["--config", path, "--name", "other"], CancellationToken.None);
         Assert.Equal("other", Settings(fromCommandLine).Silo.Name);
         Assert.Equal("2", fromCommandLine.Configuration["raft:peers:0"]);
+    }
+
+    [Fact]
+    public async Task Raft_defaults_to_a_single_voter_named_after_the_silo_with_its_log_in_a_stable_directory()
+    {
+        await using var app = await SiloHost.BuildAsync(["--name", "silo-5", "--cluster:service_id", "svc-a"], CancellationToken.None);
+
+        var settings = Settings(app);
+        Assert.Equal(["silo-5"], settings.RaftInitialVoters);
+        Assert.Equal(Path.Combine(Path.GetTempPath(), "orleans-patterns", "svc-a"), settings.RaftDataDirectory);
+        Assert.Equal(TimeSpan.FromMilliseconds(150), settings.RaftElectionTimeout);
+        Assert.Equal(TimeSpan.FromMilliseconds(40), settings.RaftHeartbeatInterval);
+    }
+
+    [Fact]
+    public async Task Raft_voters_come_from_one_comma_separated_switch_and_durations_from_unit_strings()
+    {
+        string[] args = ["--raft:initial_voters", "silo-1, silo-2,silo-3", "--raft:election_timeout", "300ms", "--raft:heartbeat_interval", "50ms"];
+
+        await using var app = await SiloHost.BuildAsync(args, CancellationToken.None);
+
+        var settings = Settings(app);
+        Assert.Equal(["silo-1", "silo-2", "silo-3"], settings.RaftInitialVoters);
+        Assert.Equal(TimeSpan.FromMilliseconds(300), settings.RaftElectionTimeout);
+        Assert.Equal(TimeSpan.FromMilliseconds(50), settings.RaftHeartbeatInterval);
+    }
+
+    [Fact]
+    public async Task The_example_tsk_raft_block_sets_the_replica_timing_through_timeout_and_heartbeat_interval()
+    {
+        var example = Path.Combine(AppContext.BaseDirectory, "cluster.example.tsk");
+
+        await using var app = await SiloHost.BuildAsync(["--config", example], CancellationToken.None);
+
+        // raft:timeout is the seed's name for the election timeout; raft:election_timeout would take precedence.
+        Assert.Equal(TimeSpan.FromSeconds(3), Settings(app).RaftElectionTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(1), Settings(app).RaftHeartbeatInterval);
+        var error = await Assert.ThrowsAsync<SiloConfigurationException>(
+            () => SiloHost.BuildAsync(["--config", example, "--raft:heartbeat_interval", "5s"], CancellationToken.None));
+        Assert.Contains("'raft:heartbeat_interval' ('5s') must be shorter than raft:timeout (3s)", error.Message, StringComparison.Ordinal);
     }
 
     private static HostSettings Settings(WebApplication app) => app.Services.GetRequiredService<HostSettings>();

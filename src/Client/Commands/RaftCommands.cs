@@ -1,0 +1,311 @@
+using System.CommandLine;
+using System.Globalization;
+using Orleans.Patterns.Client.Cluster;
+using Orleans.Patterns.Placement;
+using Orleans.Patterns.Raft;
+using Spectre.Console;
+
+namespace Orleans.Patterns.Client.Commands;
+
+/// <summary>
+/// <c>raft status|transfer</c> and <c>kv put|get|del|cas</c>: the per-silo Raft replicas and the replicated
+/// key/value store on them. Replicas are named by silo, so the cluster's active silo names are the replica names.
+/// </summary>
+internal static class RaftCommands
+{
+    /// <summary>The word <c>--expected</c> takes for "the key must not exist"; a missing value cannot be typed otherwise.</summary>
+    internal const string AbsentWord = "absent";
+
+    /// <summary>What a status call may take before its replica is reported unreachable.</summary>
+    private static readonly TimeSpan StatusTimeout = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long <c>raft transfer</c> watches for the target to take over.</summary>
+    private static readonly TimeSpan TransferDeadline = TimeSpan.FromSeconds(10);
+
+    public static Command Raft(ConsoleView view)
+    {
+        var command = new Command("raft", "Inspect the per-silo Raft replicas and move leadership.");
+        command.Subcommands.Add(Status(view));
+        command.Subcommands.Add(Transfer(view));
+        return command;
+    }
+
+    public static Command Kv(ConsoleView view)
+    {
+        var command = new Command("kv", "Read and write the replicated key/value store (linearizable; through the Raft leader).");
+        var key = KeyArgument();
+        var value = ValueArgument();
+        command.Subcommands.Add(KvCommand("put", "Write a value; prints the previous value and the log index.", [key, value],
+            async (kv, parse, ct) =>
+            {
+                var k = RequireKey(parse.GetValue(key));
+                var result = await kv.PutAsync(k, parse.GetValue(value)!, ct);
+                view.Good($"put {k} = {parse.GetValue(value)} at log index {result.Index} (previous: {Show(result.Previous)})");
+                return ClientApp.ExitOk;
+            }));
+
+        var getKey = KeyArgument();
+        command.Subcommands.Add(KvCommand("get", "Read a value (ReadIndex: linearizable); prints the log index it reflects.", [getKey],
+            async (kv, parse, ct) =>
+            {
+                var k = RequireKey(parse.GetValue(getKey));
+                var result = await kv.GetAsync(k, ct);
+                view.Good($"{k} = {Show(result.Value)} (read at log index {result.Index})");
+                return ClientApp.ExitOk;
+            }));
+
+        var delKey = KeyArgument();
+        command.Subcommands.Add(KvCommand("del", "Delete a key; prints the previous value and the log index.", [delKey],
+            async (kv, parse, ct) =>
+            {
+                var k = RequireKey(parse.GetValue(delKey));
+                var result = await kv.DeleteAsync(k, ct);
+                view.Good($"del {k} at log index {result.Index} (previous: {Show(result.Previous)})");
+                return ClientApp.ExitOk;
+            }));
+
+        var casKey = KeyArgument();
+        var casValue = ValueArgument();
+        var expected = new Option<string>("--expected")
+        {
+            Description = "The value the key must hold for the swap, or 'absent' for a key that must not exist.",
+            Required = true,
+        };
+        command.Subcommands.Add(KvCommand("cas",
+            "Compare and swap: write the value only if the key holds --expected. Exit code 1 when the comparison fails.",
+            [casKey, casValue, expected],
+            async (kv, parse, ct) =>
+            {
+                var k = RequireKey(parse.GetValue(casKey));
+                var expect = parse.GetValue(expected)!;
+                var result = await kv.CompareAndSwapAsync(k, expect == AbsentWord ? null : expect, parse.GetValue(casValue)!, ct);
+                if (result.Applied)
+                {
+                    view.Good($"cas {k}: swapped {Show(result.Previous)} for {parse.GetValue(casValue)} at log index {result.Index}");
+                    return ClientApp.ExitOk;
+                }
+
+                view.Bad($"cas {k}: not swapped, it holds {Show(result.Previous)} (log index {result.Index})");
+                return ClientApp.ExitCheckFailed;
+            }));
+        return command;
+    }
+
+    private static Command Status(ConsoleView view)
+    {
+        var connection = new ConnectionOptions();
+        var command = new Command("status", "Each replica's role, term, leader, indexes, voters and bytes on disk.");
+        connection.AddTo(command);
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            await using var cluster = await connection.ConnectAsync(parse, cancellationToken);
+            var active = await ActiveReplicasAsync(cluster);
+            var replies = await QueryAsync(cluster.Client, active);
+            // Voters whose silo is not active cannot be asked, but they still count towards the quorum: show them.
+            var inactive = replies.Values.OfType<RaftReplicaStatus>().SelectMany(s => s.Voters.Concat(s.Learners))
+                .Where(v => !replies.ContainsKey(v)).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal);
+
+            var table = new Table().AddColumns("replica", "role", "term", "leader", "commit", "applied", "first", "last", "snapshot", "voters", "disk");
+            foreach (var (name, reply) in replies)
+            {
+                if (reply is RaftReplicaStatus s)
+                {
+                    table.AddRow(Markup.Escape(name), s.Role == "Leader" ? "[bold green]Leader[/]" : Markup.Escape(s.Role), Num(s.Term), Markup.Escape(s.Leader ?? "-"),
+                        Num(s.CommitIndex), Num(s.AppliedIndex), Num(s.FirstIndex), Num(s.LastIndex), Num(s.SnapshotIndex),
+                        Markup.Escape(string.Join(",", s.Voters) + (s.Learners.Count > 0 ? $" (+{string.Join(",", s.Learners)})" : "")),
+                        Bytes(s.DiskBytes));
+                }
+                else
+                {
+                    table.AddRow(Markup.Escape(name), "[red]unreachable[/]", "", "", "", "", "", "", "", Markup.Escape(reply as string ?? ""), "");
+                }
+            }
+
+            foreach (var name in inactive)
+            {
+                table.AddRow(Markup.Escape(name), "[red]unreachable[/]", "", "", "", "", "", "", "", "silo not active", "");
+            }
+
+            view.Console.Write(table);
+            var leaders = replies.Values.OfType<RaftReplicaStatus>().Where(s => s.Role == "Leader").ToList();
+            if (leaders.Count == 0)
+            {
+                view.Note("no leader right now (replicas start on first use; an election takes a few hundred ms)");
+            }
+
+            return ClientApp.ExitOk;
+        });
+        return command;
+    }
+
+    private static Command Transfer(ConsoleView view)
+    {
+        var connection = new ConnectionOptions();
+        var to = new Option<string>("--to") { Description = "Silo name of the replica that should lead.", Required = true };
+        var command = new Command("transfer", "Ask the leader to hand leadership to another replica once it has caught up.") { to };
+        connection.AddTo(command);
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var target = parse.GetValue(to)!.Trim();
+            if (target.Length == 0)
+            {
+                throw new UsageException("--to must name a silo, e.g. --to silo-2.");
+            }
+
+            await using var cluster = await connection.ConnectAsync(parse, cancellationToken);
+            var active = await ActiveReplicasAsync(cluster);
+            if (!active.Contains(target, StringComparer.Ordinal))
+            {
+                throw new UsageException($"--to {target} is not an active silo; active: {string.Join(", ", active)}.");
+            }
+
+            var leader = await FindLeaderAsync(cluster.Client, active, cancellationToken);
+            if (leader.Node == target)
+            {
+                view.Good($"{target} already leads (term {leader.Term})");
+                return ClientApp.ExitOk;
+            }
+
+            try
+            {
+                await cluster.Client.GetGrain<IRaftReplicaGrain>(leader.Node).TransferLeadership(target);
+            }
+            catch (InvalidOperationException e)
+            {
+                throw new UsageException(ClusterConnection.FirstLine(e.Message));
+            }
+            catch (NotLeaderException e)
+            {
+                throw new ClusterUnavailableException($"{leader.Node} stopped leading before the transfer: {e.Message} Try again.");
+            }
+
+            view.Step($"asked {leader.Node} (leader, term {leader.Term}) to hand over to {target}");
+            var deadline = DateTime.UtcNow + TransferDeadline;
+            while (DateTime.UtcNow < deadline)
+            {
+                var status = await cluster.Client.GetGrain<IRaftReplicaGrain>(target).GetStatus();
+                if (status.Role == "Leader")
+                {
+                    view.Good($"{target} leads in term {status.Term}");
+                    return ClientApp.ExitOk;
+                }
+
+                await Task.Delay(TimeSpan.FromMilliseconds(100), cancellationToken);
+            }
+
+            throw new InvariantViolatedException($"{target} did not take over within {TransferDeadline.TotalSeconds:0} s (run `raft status`).");
+        });
+        return command;
+    }
+
+    /// <summary>A <c>kv</c> subcommand: connect, open a session with a fresh client id, run, map "no leader" to exit code 3.</summary>
+    private static Command KvCommand(string name, string description, Symbol[] symbols,
+        Func<RaftKvClient, ParseResult, CancellationToken, Task<int>> run)
+    {
+        var connection = new ConnectionOptions();
+        var command = new Command(name, description);
+        foreach (var symbol in symbols)
+        {
+            switch (symbol)
+            {
+                case Argument argument:
+                    command.Arguments.Add(argument);
+                    break;
+                case Option option:
+                    command.Options.Add(option);
+                    break;
+            }
+        }
+
+        connection.AddTo(command);
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            // Usage errors first, so they never wait for a cluster.
+            foreach (var key in symbols.OfType<Argument<string>>().Where(a => a.Name == "key"))
+            {
+                RequireKey(parse.GetValue(key));
+            }
+
+            await using var cluster = await connection.ConnectAsync(parse, cancellationToken);
+            // A fresh client id per invocation: the store deduplicates by (client id, sequence), and every
+            // invocation starts its sequence at 1, so a reused id would get an earlier command's answer back.
+            var kv = new RaftKvClient(cluster.Client, await ActiveReplicasAsync(cluster), NewClientId("cli"));
+            try
+            {
+                return await run(kv, parse, cancellationToken);
+            }
+            catch (TimeoutException e)
+            {
+                throw new ClusterUnavailableException(ClusterConnection.FirstLine(e.Message), e);
+            }
+        });
+        return command;
+    }
+
+    internal static string NewClientId(string prefix) => $"{prefix}-{Guid.NewGuid():N}";
+
+    internal static async Task<IReadOnlyList<string>> ActiveReplicasAsync(ClusterConnection cluster)
+    {
+        var names = await cluster.Client.GetActiveSiloNamesAsync();
+        return names.Count > 0 ? names : throw new ClusterUnavailableException("The cluster has no active silo.");
+    }
+
+    /// <summary>Each replica's status, or a one-line reason it did not answer, in name order.</summary>
+    internal static async Task<SortedDictionary<string, object>> QueryAsync(IGrainFactory grains, IReadOnlyList<string> replicas)
+    {
+        var calls = replicas.Select(async name =>
+        {
+            try
+            {
+                return (name, (object)await grains.GetGrain<IRaftReplicaGrain>(name).GetStatus().WaitAsync(StatusTimeout));
+            }
+            catch (Exception e) when (e is OrleansException or TimeoutException)
+            {
+                return (name, (object)ClusterConnection.FirstLine(e.Message));
+            }
+        });
+        var replies = await Task.WhenAll(calls);
+        return new SortedDictionary<string, object>(replies.ToDictionary(r => r.name, r => r.Item2), StringComparer.Ordinal);
+    }
+
+    /// <summary>Polls the replicas until one leads; replicas start on first use, so the first poll may start an election.</summary>
+    internal static async Task<RaftReplicaStatus> FindLeaderAsync(IGrainFactory grains, IReadOnlyList<string> replicas, CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow + TransferDeadline;
+        while (true)
+        {
+            var replies = await QueryAsync(grains, replicas);
+            var leader = replies.Values.OfType<RaftReplicaStatus>().Where(s => s.Role == "Leader").MaxBy(s => s.Term);
+            if (leader is not null)
+            {
+                return leader;
+            }
+
+            if (DateTime.UtcNow >= deadline)
+            {
+                throw new ClusterUnavailableException(
+                    $"No Raft leader among {string.Join(", ", replicas)} within {TransferDeadline.TotalSeconds:0} s (a quorum of voters must be active).");
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(100), cancellationToken);
+        }
+    }
+
+    private static Argument<string> KeyArgument() => new("key") { Description = "The key." };
+
+    private static Argument<string> ValueArgument() => new("value") { Description = "The value (a string)." };
+
+    private static string RequireKey(string? key) =>
+        string.IsNullOrWhiteSpace(key) ? throw new UsageException("key must not be empty.") : key;
+
+    private static string Show(string? value) => value is null ? "(absent)" : $"'{value}'";
+
+    private static string Num(long value) => value.ToString(CultureInfo.InvariantCulture);
+
+    private static string Bytes(long bytes) => bytes switch
+    {
+        < 10 * 1024 => $"{bytes} B",
+        < 10 * 1024 * 1024 => $"{bytes / 1024.0:0.0} KiB",
+        _ => $"{bytes / (1024.0 * 1024):0.0} MiB",
+    };
+}
