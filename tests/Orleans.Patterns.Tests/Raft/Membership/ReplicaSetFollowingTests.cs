@@ -83,7 +83,7 @@ public sealed class ReplicaSetFollowingTests
         Assert.Equal(3, leader.Config.Voters.Count);
         Assert.Contains(second, leader.Config.Voters);
         Assert.Equal(ReplicaSetActionKind.None, actions.Last().Kind);
-        Assert.StartsWith($"voter {second} dead for ", actions.Last().Reason, StringComparison.Ordinal);
+        Assert.StartsWith($"voter {second} dead since ", actions.Last().Reason, StringComparison.Ordinal);
     }
 
     private static IEnumerable<ReplicaSetAction> Changes(List<ReplicaSetAction> actions) =>

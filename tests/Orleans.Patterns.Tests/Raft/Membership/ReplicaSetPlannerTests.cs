@@ -89,12 +89,12 @@ public sealed class ReplicaSetPlannerTests
     public void Removal_stops_at_the_voter_floor_and_says_why()
     {
         var hosts = Alive(A);
-        hosts[B] = new HostObservation(HostLiveness.Dead, Now - TimeSpan.FromHours(1));
+        hosts[B] = new HostObservation(HostLiveness.Dead, Now - TimeSpan.FromMinutes(5));
 
         var action = Planner.Plan(View(Config([A, B]), hosts));
 
         Assert.Equal(
-            ReplicaSetAction.None("voter b dead for 01:00:00 is kept: removing it would leave 1 voters, below the minimum of 2"),
+            ReplicaSetAction.None("voter b dead since 00:05:00 is kept: removing it would leave 1 voters, below the minimum of 2"),
             action);
     }
 
@@ -160,7 +160,7 @@ public sealed class ReplicaSetPlannerTests
         Assert.Equal(E, planner.Plan(View(Config([A, B, C, E]), hosts)).Node);
         Assert.Equal(ReplicaSetActionKind.None, planner.Plan(View(Config([A, B, C]), hosts)).Kind);
         Assert.Equal(
-            ReplicaSetAction.None("voter e dead for 00:00:30 is kept: removing it would leave 2 voters, below the minimum of 3"),
+            ReplicaSetAction.None("voter e dead since 00:09:30 is kept: removing it would leave 2 voters, below the minimum of 3"),
             planner.Plan(View(Config([A, B, E]), hosts)));
     }
 

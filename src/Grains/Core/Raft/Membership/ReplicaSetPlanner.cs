@@ -151,7 +151,7 @@ public sealed class ReplicaSetPlanner
 
             if (config.Voters.Count - 1 < _options.MinimumVoters)
             {
-                held ??= $"voter {voter} dead for {deadFor} is kept: removing it would leave {config.Voters.Count - 1} voters, below the minimum of {_options.MinimumVoters}";
+                held ??= $"voter {voter} dead since {view.Hosts[voter].Since} is kept: removing it would leave {config.Voters.Count - 1} voters, below the minimum of {_options.MinimumVoters}";
                 continue;
             }
 
