@@ -116,6 +116,29 @@ public sealed class RaftMembershipClusterTests(ITestOutputHelper output) : IAsyn
         Assert.True(after.Applied);
     }
 
+    [Fact]
+    public async Task An_operator_goes_below_the_floor_only_with_force_and_following_adds_a_live_silo_back()
+    {
+        var leader = await WaitForSingleLeaderAsync(Initial);
+        var target = Initial.First(n => n != leader);
+
+        var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => Replica(leader).RemoveMember(target, force: false));
+        Assert.Equal($"Removing {target} would leave 2 voters, below raft:minimum_voters (3); pass force to do it anyway.", refused.Message);
+        await Assert.ThrowsAsync<NotLeaderException>(() => Replica(target).RemoveMember(leader, force: true));
+
+        var removed = await Replica(leader).RemoveMember(target, force: true);
+        Assert.Equal(Initial.Where(n => n != target), removed.Voters);
+        Assert.Empty(removed.Learners);
+
+        // Its silo is alive, so the leader, following the cluster, brings it back: learner, then voter.
+        RaftReplicaStatus status = null!;
+        await Eventually.WaitAsync(
+            async () => (status = await Replica(leader).GetStatus()).Voters.Contains(target),
+            Deadline,
+            () => $"{target} a voter again; voters [{string.Join(", ", status.Voters)}], learners [{string.Join(", ", status.Learners)}]");
+        Assert.Equal(Initial, status.Voters);
+    }
+
     private IRaftReplicaGrain Replica(string name) => _cluster.Client.GetGrain<IRaftReplicaGrain>(name);
 
     private async Task<string> WaitForSingleLeaderAsync(IReadOnlyList<string> replicas)
