@@ -29,7 +29,40 @@ public interface IRaftReplicaGrain : IGrainWithStringKey
 
     /// <summary>Hands leadership to another replica once it has caught up (thesis §3.10).</summary>
     Task TransferLeadership(string target);
+
+    /// <summary>
+    /// Operator command, on the leader: adds the named silo's replica as a learner; called again once the learner has
+    /// caught up, makes it a voter (thesis §4.2.1). Completes when the change is committed, with the leader's status.
+    /// Throws <see cref="NotLeaderException"/> on a follower.
+    /// </summary>
+    [ResponseTimeout("00:00:05")]
+    Task<RaftReplicaStatus> AddMember(string name);
+
+    /// <summary>
+    /// Operator command, on the leader: removes the named replica. Refused when it would leave fewer voters than the
+    /// configured minimum, unless <paramref name="force"/>: the one way below the floor. While the leader follows the
+    /// cluster's membership, a removed replica whose silo is still alive is added back as a learner.
+    /// </summary>
+    [ResponseTimeout("00:00:05")]
+    Task<RaftReplicaStatus> RemoveMember(string name, bool force);
+
+    /// <summary>How this replica sees the cluster's silos and what its membership planner last decided.</summary>
+    [AlwaysInterleave]
+    Task<RaftMembershipStatus> GetMembershipStatus();
 }
+
+/// <summary>
+/// A replica's membership view: whether it follows the cluster, the silos it knows the state of
+/// (<c>name Alive|Dead since t</c>), and, on a leader, the planner's last decision.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("patterns.raft.membership-status")]
+public sealed record RaftMembershipStatus(
+    [property: Id(0)] string Node,
+    [property: Id(1)] bool Following,
+    [property: Id(2)] IReadOnlyList<string> Hosts,
+    [property: Id(3)] string? LastAction,
+    [property: Id(4)] string? LastActionNode,
+    [property: Id(5)] string? LastReason);
 
 /// <summary>A write to the replicated store. <see cref="ClientId"/> and <see cref="Sequence"/> make a retry apply once.</summary>
 [GenerateSerializer, Immutable, Alias("patterns.raft.kv-write")]

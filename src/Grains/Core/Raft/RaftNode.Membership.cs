@@ -30,6 +30,14 @@ public sealed partial class RaftNode
             : new ClusterConfig(config.Voters.Remove(node), config.Learners.Remove(node)));
 
     /// <summary>
+    /// The leader's match index for <paramref name="node"/> (Raft Figure 2, matchIndex): how much of the log it is known
+    /// to hold. Null on a non-leader or for a node the leader does not replicate to. A host deciding when a learner has
+    /// caught up reads it (thesis §4.2.1).
+    /// </summary>
+    public long? MatchIndexOf(NodeId node) =>
+        _role is LeaderState leader && leader.Peers.TryGetValue(node, out var progress) ? progress.Match : null;
+
+    /// <summary>
     /// Hands leadership to <paramref name="target"/>: new proposals are refused, the target is brought up to date,
     /// then told to campaign at once. Abandoned after an election timeout.
     /// </summary>

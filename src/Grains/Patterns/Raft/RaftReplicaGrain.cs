@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using Orleans.Concurrency;
 using Orleans.Patterns.Placement;
 using Orleans.Patterns.Raft.KeyValue;
+using Orleans.Patterns.Raft.Membership;
 using Orleans.Patterns.Raft.Storage;
 
 namespace Orleans.Patterns.Raft;
@@ -22,6 +23,7 @@ namespace Orleans.Patterns.Raft;
 internal sealed partial class RaftReplicaGrain(
     IOptions<RaftReplicaOptions> options,
     ILocalSiloDetails localSilo,
+    IClusterMembershipService membership,
     TimeProvider timeProvider,
     ILogger<RaftReplicaGrain> logger) : Grain, IRaftReplicaGrain
 {
@@ -29,6 +31,10 @@ internal sealed partial class RaftReplicaGrain(
     private readonly Dictionary<long, (long Term, TaskCompletionSource<KvWriteResult> Done)> _pendingWrites = [];
     private readonly Dictionary<long, (string Key, TaskCompletionSource<KvReadResult> Done)> _pendingReads = [];
     private readonly List<(long Index, string Key, TaskCompletionSource<KvReadResult> Done)> _readsAwaitingApply = [];
+    private readonly Dictionary<long, (long Term, TaskCompletionSource<bool> Done)> _pendingConfigChanges = [];
+    private readonly ClusterHostObserver _hosts = new();
+    private ReplicaSetPlanner? _planner;
+    private ReplicaSetAction? _lastPlan;
     private RaftNode _node = null!;
     private FileRaftStorage _storage = null!;
     private KvStateMachine _kv = new();
@@ -59,6 +65,10 @@ internal sealed partial class RaftReplicaGrain(
             _snapshotIndex = snapshot.Metadata.Index;
         }
 
+        // Every replica bootstraps with the same initial configuration, its own name on it or not: it is the
+        // configuration in force before any configuration entry, which a snapshot taken before this replica was
+        // added must record truthfully. A replica not on it is no voter, so it never campaigns; it waits for a leader's
+        // AppendEntries (whose one-way delivery activates it here) and learns later configurations from the log.
         var voters = _options.InitialVoters.Select(v => new NodeId(v)).ToImmutableSortedSet();
         _node = new RaftNode(
             new NodeId(_name),
@@ -74,6 +84,23 @@ internal sealed partial class RaftReplicaGrain(
             static (self, _) => self.OnTickAsync(),
             this,
             new GrainTimerCreationOptions(_options.TickInterval, _options.TickInterval) { Interleave = true, KeepAlive = true });
+        if (_options.FollowClusterMembership)
+        {
+            _planner = new ReplicaSetPlanner(new ReplicaSetPlannerOptions
+            {
+                RemovalGracePeriod = _options.RemovalGracePeriod,
+                MinimumVoters = _options.EffectiveMinimumVoters,
+                CatchUpLag = _options.CatchUpLag,
+            });
+
+            // Polling the membership snapshot rather than consuming MembershipUpdates: a missed update costs one
+            // interval, and the planner needs the elapsed time anyway (the grace period), so it must run on a clock.
+            this.RegisterGrainTimer(
+                static (self, _) => self.FollowMembershipAsync(),
+                this,
+                new GrainTimerCreationOptions(TimeSpan.Zero, _options.MembershipCheckInterval) { Interleave = true, KeepAlive = true });
+        }
+
         return Task.CompletedTask;
     }
 
@@ -155,6 +182,104 @@ internal sealed partial class RaftReplicaGrain(
         }
 
         await DrainAsync();
+    }
+
+    public async Task<RaftReplicaStatus> AddMember(string name)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        var node = new NodeId(name);
+        var outcome = _node.Config.Learners.Contains(node) ? _node.PromoteToVoter(node) : _node.AddLearner(node);
+        await CommitConfigChangeAsync(outcome, $"add {name}");
+        return await GetStatus();
+    }
+
+    public async Task<RaftReplicaStatus> RemoveMember(string name, bool force)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        var node = new NodeId(name);
+        var minimum = _options.EffectiveMinimumVoters;
+        if (!force && _node.Role == RaftRole.Leader && _node.Config.Voters.Contains(node) && _node.Config.Voters.Count - 1 < minimum)
+        {
+            throw new InvalidOperationException(
+                $"Removing {name} would leave {_node.Config.Voters.Count - 1} voters, below raft:minimum_voters ({minimum}); pass force to do it anyway.");
+        }
+
+        await CommitConfigChangeAsync(_node.RemoveNode(node), $"remove {name}");
+        return await GetStatus();
+    }
+
+    public Task<RaftMembershipStatus> GetMembershipStatus() => Task.FromResult(new RaftMembershipStatus(
+        _name,
+        _planner is not null,
+        [.. _hosts.Hosts.OrderBy(h => h.Key).Select(h => $"{h.Key} {h.Value.Liveness} since {h.Value.Since}")],
+        _lastPlan?.Kind.ToString(),
+        _lastPlan?.Node?.Value,
+        _lastPlan?.Reason));
+
+    private async Task CommitConfigChangeAsync(RequestOutcome outcome, string what)
+    {
+        switch (outcome)
+        {
+            case RequestOutcome.Accepted accepted:
+                var done = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+                _pendingConfigChanges[accepted.Index] = (accepted.Term, done);
+                LogOperatorChange(_name, what, accepted.Index);
+                await DrainAsync();
+                await done.Task;
+                break;
+            case RequestOutcome.NotLeader notLeader:
+                throw new NotLeaderException(_name, notLeader.LeaderHint?.Value);
+            case RequestOutcome.Rejected rejected:
+                throw new InvalidOperationException($"Replica {_name} cannot {what} now: {rejected.Reason}");
+            default:
+                throw new InvalidOperationException("Unknown membership outcome.");
+        }
+    }
+
+    /// <summary>
+    /// Observes the cluster on every replica (so a new leader already knows since when a silo is dead), and on the
+    /// leader asks the planner for the next single change (thesis §4.1) and proposes it. A change the core refuses now
+    /// (the previous one not committed yet) is simply planned again on the next round.
+    /// </summary>
+    private Task FollowMembershipAsync()
+    {
+        _hosts.Observe(membership.CurrentSnapshot.Members.Values, Now);
+        if (_planner is null || _node.Role != RaftRole.Leader)
+        {
+            _lastPlan = null;
+            return Task.CompletedTask;
+        }
+
+        var config = _node.Config;
+        var match = new Dictionary<NodeId, long>();
+        foreach (var learner in config.Learners)
+        {
+            if (_node.MatchIndexOf(learner) is { } index)
+            {
+                match[learner] = index;
+            }
+        }
+
+        var plan = _planner.Plan(new ReplicaSetView(config, _node.Id, _hosts.Hosts, match, _node.LastIndex, Now));
+        if (plan != _lastPlan)
+        {
+            LogPlan(_name, plan.Kind.ToString(), plan.Node?.Value, plan.Reason);
+        }
+
+        _lastPlan = plan;
+        var outcome = plan.Kind switch
+        {
+            ReplicaSetActionKind.AddLearner => _node.AddLearner(plan.Node!.Value),
+            ReplicaSetActionKind.PromoteToVoter => _node.PromoteToVoter(plan.Node!.Value),
+            ReplicaSetActionKind.RemoveNode => _node.RemoveNode(plan.Node!.Value),
+            _ => null,
+        };
+        if (outcome is RequestOutcome.Rejected rejected)
+        {
+            LogPlanDeferred(_name, plan.Kind.ToString(), plan.Node?.Value, rejected.Reason);
+        }
+
+        return outcome is RequestOutcome.Accepted ? DrainAsync() : Task.CompletedTask;
     }
 
     private Task OnTickAsync()
@@ -240,6 +365,19 @@ internal sealed partial class RaftReplicaGrain(
             }
 
             var result = _kv.Apply(entry);
+            if (_pendingConfigChanges.Remove(entry.Index, out var change))
+            {
+                if (change.Term == entry.Term)
+                {
+                    change.Done.TrySetResult(true);
+                }
+                else
+                {
+                    change.Done.TrySetException(new OutcomeUnknownException(
+                        $"The configuration change proposed at index {entry.Index} in term {change.Term} was replaced by term {entry.Term}; check the configuration and retry."));
+                }
+            }
+
             if (_pendingWrites.Remove(entry.Index, out var pending))
             {
                 if (pending.Term == entry.Term && result is not null)
@@ -301,6 +439,13 @@ internal sealed partial class RaftReplicaGrain(
             done.TrySetException(error);
         }
 
+        foreach (var (_, (_, done)) in _pendingConfigChanges)
+        {
+            done.TrySetException(error);
+        }
+
+        _pendingConfigChanges.Clear();
+
         _pendingWrites.Clear();
         _pendingReads.Clear();
         _readsAwaitingApply.Clear();
@@ -337,6 +482,15 @@ internal sealed partial class RaftReplicaGrain(
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Raft replica {Node}: could not send to {Peer}")]
     private partial void LogSendFailed(Exception exception, string node, string peer);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Raft replica {Node} membership plan: {Action} {Target} ({Reason})")]
+    private partial void LogPlan(string node, string action, string? target, string reason);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Raft replica {Node} membership plan {Action} {Target} deferred: {Reason}")]
+    private partial void LogPlanDeferred(string node, string action, string? target, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Raft replica {Node}: operator asked to {Change}, configuration entry {Index}")]
+    private partial void LogOperatorChange(string node, string change, long index);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Raft replica {Node}: compacted the log through index {Index}")]
     private partial void LogCompacted(string node, long index);

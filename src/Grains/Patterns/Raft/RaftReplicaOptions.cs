@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Orleans.Patterns.Raft.Membership;
 
 namespace Orleans.Patterns.Raft;
 
@@ -28,6 +29,33 @@ public sealed class RaftReplicaOptions
 
     /// <summary>Take a snapshot and compact the log once this many entries were applied since the last one.</summary>
     public int SnapshotEveryEntries { get; set; } = 10_000;
+
+    /// <summary>
+    /// The leader adds the replica of a silo that joins (learner, then voter) and removes that of a silo declared dead
+    /// for <see cref="RemovalGracePeriod"/>. Off: the configuration changes only by operator command.
+    /// </summary>
+    public bool FollowClusterMembership { get; set; } = true;
+
+    /// <summary>
+    /// How long a silo must have been seen dead before its replica is removed. A silo restarted within it keeps its
+    /// place and its log; past it, a restart rejoins as a learner and catches up from the leader.
+    /// </summary>
+    public TimeSpan RemovalGracePeriod { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Automatic removals never leave fewer voters than this; only an operator's forced removal does. Null means a
+    /// majority of <see cref="InitialVoters"/>, the fewest copies the deployment was sized to keep.
+    /// </summary>
+    public int? MinimumVoters { get; set; }
+
+    /// <summary>A learner at most this many entries behind the leader's last index is promoted to voter (thesis §4.2.1).</summary>
+    public long CatchUpLag { get; set; } = 64;
+
+    /// <summary>How often the leader compares the configuration with the cluster's membership.</summary>
+    public TimeSpan MembershipCheckInterval { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary><see cref="MinimumVoters"/>, or its default.</summary>
+    internal int EffectiveMinimumVoters => MinimumVoters ?? ReplicaSetPlannerOptions.MajorityOf(InitialVoters.Count);
 }
 
 internal sealed class RaftReplicaOptionsValidator : IValidateOptions<RaftReplicaOptions>
@@ -58,6 +86,27 @@ internal sealed class RaftReplicaOptionsValidator : IValidateOptions<RaftReplica
         if (options.SnapshotEveryEntries < 1)
         {
             failures.Add($"raft:snapshot_every_entries must be at least 1; it is {options.SnapshotEveryEntries}.");
+        }
+
+        if (options.RemovalGracePeriod <= TimeSpan.Zero)
+        {
+            failures.Add($"raft:removal_grace_period must be positive; it is {options.RemovalGracePeriod}.");
+        }
+
+        var majority = ReplicaSetPlannerOptions.MajorityOf(options.InitialVoters.Count);
+        if (options.MinimumVoters is { } minimum && (minimum < majority || minimum > options.InitialVoters.Count))
+        {
+            failures.Add($"raft:minimum_voters must be between a majority of raft:initial_voters ({majority}) and their number ({options.InitialVoters.Count}); it is {minimum}.");
+        }
+
+        if (options.CatchUpLag < 0)
+        {
+            failures.Add($"raft:catch_up_lag must not be negative; it is {options.CatchUpLag}.");
+        }
+
+        if (options.MembershipCheckInterval <= TimeSpan.Zero)
+        {
+            failures.Add($"raft:membership_check_interval must be positive; it is {options.MembershipCheckInterval}.");
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
