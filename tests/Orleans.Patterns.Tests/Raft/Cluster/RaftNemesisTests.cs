@@ -25,7 +25,7 @@ namespace Orleans.Patterns.Tests.Raft.Cluster;
 /// seeds tried (the isolated leader's acknowledged writes vanish). A deposed leader serving reads from its own state
 /// without ReadIndex passed it: chaos never faults client calls, so every session keeps talking to the old leader
 /// until check-quorum deposes it, which happens about when the others elect a new one, leaving next to no window in
-/// which a stale read is observable. That bug is the simulation tests' to find, where clients can be partitioned too.
+/// which a stale read is observable. Finding it needs clients that can be cut off from a replica, which chaos does not do.
 /// </remarks>
 [Trait("Category", "Cluster")]
 public sealed class RaftNemesisTests(ITestOutputHelper output) : IAsyncLifetime
