@@ -150,4 +150,27 @@ public sealed class RaftAgreementScenarioTests(ITestOutputHelper output) : Simul
         Output.WriteLine($"catch-up took {cluster.MessagesSent - messagesBefore} messages");
         Assert.DoesNotContain(cluster.Nodes.SelectMany(n => n.AppliedLog.Values), v => v.StartsWith("lost=", StringComparison.Ordinal));
     });
+
+    [Fact]
+    public void FollowerThatMissedAFullInflightWindow_CatchesUpWithoutNewProposals() => Run(19, 3, SimNetwork.Reliable, cluster =>
+    {
+        cluster.One("k", "0", 3);
+        var leader = cluster.CheckOneLeader();
+        var follower = cluster.Nodes.First(n => n != leader);
+
+        // One proposal at a time, so each goes out in its own AppendEntries: more of them are lost on the way to
+        // the follower than the leader's inflight window (MaxInflightMessages) holds.
+        cluster.Disconnect(follower);
+        long last = 0;
+        for (var i = 1; i <= cluster.Options.MaxInflightMessages + 8; i++)
+        {
+            last = cluster.One("k", $"{i}", 2);
+        }
+
+        // No further proposals: only heartbeats can tell the leader that the window will never drain by itself.
+        cluster.Connect(follower);
+        Assert.True(
+            cluster.RunUntil(() => follower.Raft!.CommitIndex >= last, TimeSpan.FromSeconds(5)),
+            $"{follower.Id} stuck at commit {follower.Raft!.CommitIndex} of {last}");
+    });
 }

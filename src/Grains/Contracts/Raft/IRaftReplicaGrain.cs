@@ -27,6 +27,14 @@ public interface IRaftReplicaGrain : IGrainWithStringKey
     [AlwaysInterleave]
     Task<RaftReplicaStatus> GetStatus();
 
+    /// <summary>
+    /// A fingerprint of the state this replica has applied (values and client sessions). Replicas that applied the
+    /// same log prefix report the same digest, so comparing digests at equal applied indexes checks that they agree
+    /// without copying their contents. Costs a pass over the whole state: for tests and diagnosis, not for polling.
+    /// </summary>
+    [AlwaysInterleave]
+    Task<RaftStateDigest> GetStateDigest();
+
     /// <summary>Hands leadership to another replica once it has caught up (thesis §3.10).</summary>
     Task TransferLeadership(string target);
 
@@ -105,6 +113,14 @@ public sealed record RaftReplicaStatus(
     [property: Id(9)] IReadOnlyList<string> Voters,
     [property: Id(10)] IReadOnlyList<string> Learners,
     [property: Id(11)] long DiskBytes);
+
+/// <summary>A replica's applied state in brief: how far it applied, how many keys it holds, and a SHA-256 of it (hex).</summary>
+[GenerateSerializer, Immutable, Alias("patterns.raft.state-digest")]
+public sealed record RaftStateDigest(
+    [property: Id(0)] string Node,
+    [property: Id(1)] long AppliedIndex,
+    [property: Id(2)] int Keys,
+    [property: Id(3)] string Sha256);
 
 /// <summary>The replica asked is not the leader; <see cref="LeaderHint"/> names the one it last heard from, if any.</summary>
 [GenerateSerializer, Alias("patterns.raft.not-leader")]

@@ -273,6 +273,14 @@ public sealed partial class RaftNode
             progress.BecomeProbe();
         }
 
+        if (progress.State == ProgressState.Replicate && progress.IsPaused)
+        {
+            // The follower is alive yet has acknowledged none of a full window: those AppendEntries were lost
+            // (messages are one-way; a restarted follower never saw them). Only an acknowledgement frees the window,
+            // so without this the leader would never send to it again. Probe from what it is known to hold.
+            progress.BecomeProbe();
+        }
+
         // A heartbeat answer unblocks a probe whose message may have been lost.
         progress.ProbeSent = false;
         if (progress.Match < _log.LastIndex)
