@@ -70,7 +70,7 @@ public sealed partial class RaftNode
         }
 
         Send(new AppendEntries(Id, peer, _term, prevIndex, prevTerm, entries, _commit));
-        progress.OnAppendSent(prevIndex + entries.Count, entries.Count);
+        progress.OnAppendSent(prevIndex + entries.Count, entries.Count, _now);
         return true;
     }
 
@@ -177,7 +177,7 @@ public sealed partial class RaftNode
             return;
         }
 
-        if (progress.TryAdvanceMatch(response.MatchIndex))
+        if (progress.TryAdvanceMatch(response.MatchIndex, _now))
         {
             if (progress.State == ProgressState.Probe)
             {
@@ -270,6 +270,15 @@ public sealed partial class RaftNode
         if (progress.State == ProgressState.Snapshot && _now - progress.SnapshotSentAt >= _options.ElectionTimeout)
         {
             // The snapshot or its answer was probably lost; try again from probing.
+            progress.BecomeProbe();
+        }
+
+        // The follower is reachable but a pipelined AppendEntries (or its answer) went missing: nothing would ever
+        // free the window or resend the tail, so fall back to probing from the last acknowledged index.
+        if (progress.State == ProgressState.Replicate
+            && progress.InflightCount > 0
+            && _now - progress.WaitingSince >= 2 * _options.HeartbeatInterval)
+        {
             progress.BecomeProbe();
         }
 

@@ -101,7 +101,7 @@ public sealed partial class RaftNode
         }
 
         progress.RecentActive = true;
-        var advanced = progress.TryAdvanceMatch(response.MatchIndex);
+        var advanced = progress.TryAdvanceMatch(response.MatchIndex, _now);
         if (progress.State == ProgressState.Snapshot)
         {
             progress.BecomeProbe();
