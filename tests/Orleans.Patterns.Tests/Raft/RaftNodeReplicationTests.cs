@@ -146,6 +146,22 @@ public sealed class RaftNodeReplicationTests
     }
 
     [Fact]
+    public void ReadIndex_ReadsBetweenTwoReadiesShareOneHeartbeatRound()
+    {
+        var node = Create(N1, term: 1);
+        ElectLeader(node, Plain);
+        Drain(node);
+        node.Step(Ack(N2, 2, 1));
+        Drain(node);
+        node.ReadIndex(1);
+        node.ReadIndex(2);
+        node.ReadIndex(3);
+        var heartbeat = Drain(node).Single<Heartbeat>(N2);
+        node.Step(new HeartbeatResponse(N2, N1, 2, heartbeat.Round));
+        Assert.Equal([1L, 2L, 3L], Drain(node).ReadStates.Select(r => r.RequestId));
+    }
+
+    [Fact]
     public void ReadIndex_OnFollowerNamesTheLeader()
     {
         var node = Create(N1, term: 1);

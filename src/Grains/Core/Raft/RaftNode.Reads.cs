@@ -34,9 +34,19 @@ public sealed partial class RaftNode
             return;
         }
 
-        // Steps 2–3 of §6.4: remember the commit index, then prove leadership with a fresh heartbeat round.
-        leader.PendingReads.Add(new PendingRead(requestId, _commit, leader.Round + 1));
-        BroadcastHeartbeat(leader);
+        // Steps 2–3 of §6.4: remember the commit index now, prove leadership with the next heartbeat round. That round
+        // goes out with the next Ready, so the reads that arrive while the host is busy share one round.
+        leader.ReadsAwaitingRound.Add(new PendingRead(requestId, _commit, 0));
+    }
+
+    private void AssignReadsToRound(LeaderState leader, long round)
+    {
+        foreach (var read in leader.ReadsAwaitingRound)
+        {
+            leader.PendingReads.Add(read with { Round = round });
+        }
+
+        leader.ReadsAwaitingRound.Clear();
     }
 
     /// <summary>Hands out the reads whose heartbeat round a majority of voters answered.</summary>

@@ -11,7 +11,8 @@ public sealed partial class RaftNode
             || _commit > _applied
             || _readStates.Count > 0
             || SoftState != _lastSoftState
-            || _snapshotToPersist is not null);
+            || _snapshotToPersist is not null
+            || _role is LeaderState { ReadsAwaitingRound.Count: > 0 });
 
     private HardState CurrentHardState => new(_term, _votedFor, _commit);
 
@@ -24,6 +25,11 @@ public sealed partial class RaftNode
         if (_outstanding is not null)
         {
             throw new InvalidOperationException("the previous Ready has not been advanced");
+        }
+
+        if (_role is LeaderState { ReadsAwaitingRound.Count: > 0 } leader)
+        {
+            BroadcastHeartbeat(leader);
         }
 
         var hardState = CurrentHardState;

@@ -296,6 +296,7 @@ public sealed partial class RaftNode
     {
         var round = ++leader.Round;
         leader.RoundSentAt[round] = _now;
+        AssignReadsToRound(leader, round);
         foreach (var (peer, progress) in leader.Peers)
         {
             Send(new Heartbeat(Id, peer, _term, Math.Min(progress.Match, _commit), round));

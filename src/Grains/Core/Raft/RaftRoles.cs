@@ -52,5 +52,8 @@ internal sealed class LeaderState : RoleState
 
     public List<long> ReadsAwaitingTermCommit { get; } = [];
 
+    /// <summary>Reads whose index is recorded, waiting for the next heartbeat round; one round serves them all.</summary>
+    public List<PendingRead> ReadsAwaitingRound { get; } = [];
+
     public List<PendingRead> PendingReads { get; } = [];
 }
