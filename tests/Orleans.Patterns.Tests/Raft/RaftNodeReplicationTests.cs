@@ -162,6 +162,22 @@ public sealed class RaftNodeReplicationTests
     }
 
     [Fact]
+    public void ReadIndex_PendingReadsAreReportedDroppedWhenLeadershipIsLost()
+    {
+        var node = Create(N1, term: 1);
+        ElectLeader(node, Plain);
+        Drain(node);
+        node.ReadIndex(5);
+        node.Step(Ack(N2, 2, 1));
+        node.ReadIndex(6);
+        Drain(node);
+        node.Step(new Heartbeat(N3, N1, 3, 0, 1));
+        var drained = Drain(node);
+        Assert.Equal([5L, 6L], drained.Readies.SelectMany(r => r.DroppedReads).Order());
+        Assert.Empty(drained.ReadStates);
+    }
+
+    [Fact]
     public void ReadIndex_OnFollowerNamesTheLeader()
     {
         var node = Create(N1, term: 1);

@@ -6,7 +6,7 @@ public sealed partial class RaftNode
     /// <summary>
     /// Asks for a linearizable read. When leadership is confirmed a <see cref="ReadState"/> with
     /// <paramref name="requestId"/> comes in a <see cref="Ready"/>; the read may be served once the state machine has
-    /// applied its index. Reads pending when this replica loses leadership are dropped: the host times them out.
+    /// applied its index. If this replica loses leadership first, the request comes back in <see cref="Ready.DroppedReads"/>.
     /// </summary>
     public RequestOutcome ReadIndex(long requestId)
     {

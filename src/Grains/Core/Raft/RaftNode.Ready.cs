@@ -10,6 +10,7 @@ public sealed partial class RaftNode
             || _messages.Count > 0
             || _commit > _applied
             || _readStates.Count > 0
+            || _droppedReads.Count > 0
             || SoftState != _lastSoftState
             || _snapshotToPersist is not null
             || _role is LeaderState { ReadsAwaitingRound.Count: > 0 });
@@ -46,10 +47,11 @@ public sealed partial class RaftNode
 
         _applied = _commit;
         var softState = SoftState;
-        var ready = new Ready(batch, [.. _messages], committed, [.. _readStates], softState != _lastSoftState ? softState : null);
+        var ready = new Ready(batch, [.. _messages], committed, [.. _readStates], [.. _droppedReads], softState != _lastSoftState ? softState : null);
         _lastSoftState = softState;
         _messages.Clear();
         _readStates.Clear();
+        _droppedReads.Clear();
         _outstanding = ready;
         return ready;
     }
