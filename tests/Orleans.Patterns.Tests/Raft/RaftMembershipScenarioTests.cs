@@ -43,6 +43,12 @@ public sealed class RaftMembershipScenarioTests(ITestOutputHelper output) : Simu
         Assert.Equal(RaftRole.Follower, leader.Raft!.Role);
     }, voters: 3);
 
+    [Theory]
+    [InlineData(46, false)]
+    [InlineData(47, true)]
+    public void MembershipChurn(int seed, bool unreliable) =>
+        Run(seed, 6, unreliable ? SimNetwork.Unreliable : SimNetwork.Reliable, RaftScenarios.MembershipChurn, snapshotEvery: 9, voters: 3);
+
     [Fact]
     public void LeadershipTransfer_HandsOverWithinARoundTrip() => Run(43, 3, SimNetwork.Reliable, cluster =>
     {

@@ -46,7 +46,7 @@ public sealed class RaftNodeMembershipTests
     public void Leader_SendsSnapshot_WhenTheFollowerNeedsCompactedEntries()
     {
         var node = CommittedLeader();
-        node.Compact(new Snapshot(node.SnapshotMetadataAt(1), new byte[] { 1 }));
+        node.Compact(new Snapshot(node.SnapshotMetadataAt(1)!, new byte[] { 1 }));
         node.Step(new AppendEntriesResponse(N3, N1, 2, false, 0, 0, 0, 1));
         node.Step(new AppendEntriesResponse(N3, N1, 2, false, 0, 1, 0, 1));
         var install = Drain(node).Single<InstallSnapshot>(N3);

@@ -1,3 +1,4 @@
+using Orleans.Patterns.Raft;
 using Orleans.Patterns.Tests.Raft.Simulation;
 
 namespace Orleans.Patterns.Tests.Raft;
@@ -127,5 +128,88 @@ internal static class RaftScenarios
         Assert.True(cluster.RunUntil(() => cluster.Nodes.All(n => n.StateMachine.AppliedIndex >= last), TimeSpan.FromSeconds(2)));
         var reference = cluster.Nodes[0].StateMachine.Values;
         Assert.All(cluster.Nodes, n => Assert.Equal(reference, n.StateMachine.Values));
+    }
+
+    /// <summary>
+    /// Membership churn: members are added as learners, promoted, and removed (the leader too) at random while
+    /// servers crash, restart and are cut off, and proposals keep coming; the safety invariants are checked throughout.
+    /// </summary>
+    public static void MembershipChurn(SimCluster cluster)
+    {
+        cluster.CheckDurability = false;
+        var random = cluster.Random;
+        var proposed = 0;
+        for (var iteration = 0; iteration < 80; iteration++)
+        {
+            var node = cluster.Nodes[random.Next(cluster.Nodes.Count)];
+            var leader = cluster.Leader();
+            switch (random.Next(8))
+            {
+                case 0:
+                    cluster.Disconnect(node);
+                    break;
+                case 1:
+                    cluster.Connect(node);
+                    break;
+                case 2 when cluster.Nodes.Count(n => n.IsUp) > 3:
+                    cluster.Crash(node);
+                    break;
+                case 3 when !node.IsUp:
+                    cluster.Restart(node);
+                    break;
+                case 4 or 5 or 6 when leader is not null:
+                    cluster.Touch(leader, raft =>
+                    {
+                        var config = raft.Config;
+                        if (!config.Contains(node.Id))
+                        {
+                            raft.AddLearner(node.Id);
+                        }
+                        else if (config.Learners.Contains(node.Id))
+                        {
+                            raft.PromoteToVoter(node.Id);
+                        }
+                        else if (config.Voters.Count > 3)
+                        {
+                            raft.RemoveNode(node.Id);
+                        }
+                    });
+                    break;
+                default:
+                    if (!node.IsUp)
+                    {
+                        cluster.Restart(node);
+                    }
+
+                    break;
+            }
+
+            for (var i = 0; i < 5; i++)
+            {
+                foreach (var candidate in cluster.Nodes.Where(n => n.IsUp))
+                {
+                    cluster.Start(candidate, $"m{random.Next(3)}", $"{proposed++}");
+                }
+
+                cluster.RunFor(TimeSpan.FromMilliseconds(random.Next(5, 30)));
+            }
+        }
+
+        foreach (var node in cluster.Nodes)
+        {
+            if (!node.IsUp)
+            {
+                cluster.Restart(node);
+            }
+
+            cluster.Connect(node);
+        }
+
+        cluster.Network = SimNetwork.Reliable;
+        var leaderAtEnd = cluster.CheckOneLeader();
+        var voters = leaderAtEnd.Raft!.Config.Voters.Count;
+        cluster.One("k", "end", voters);
+        var changes = cluster.Checker.Committed.Values.Count(c => c.Content.StartsWith(nameof(EntryKind.Configuration), StringComparison.Ordinal));
+        cluster.Log($"{changes} configuration changes committed; voters at the end: {string.Join(",", leaderAtEnd.Raft.Config.Voters)}");
     }
 }

@@ -20,6 +20,7 @@ public sealed class RaftSoakTests(ITestOutputHelper output) : SimulationTest(out
             Run(seed, 5, SimNetwork.Unreliable, cluster => RaftScenarios.Figure8(cluster, crash: true, iterations: 200), snapshotEvery: 7);
             Run(seed, 5, SimNetwork.Unreliable, RaftScenarios.Churn, snapshotEvery: 7);
             Run(seed, 3, SimNetwork.Unreliable, RaftScenarios.Churn, new RaftOptions { PreVote = false, CheckQuorum = false }, snapshotEvery: 5);
+            Run(seed, 6, SimNetwork.Unreliable, RaftScenarios.MembershipChurn, snapshotEvery: 9, voters: 3);
         }
     }
 }

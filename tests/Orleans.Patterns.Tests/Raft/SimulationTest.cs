@@ -13,7 +13,7 @@ public abstract class SimulationTest(ITestOutputHelper output)
         int defaultSeed, int nodes, SimNetwork network, Action<SimCluster> scenario, RaftOptions? options = null, int snapshotEvery = 0, int voters = 0)
     {
         var seed = SimSeed.Resolve(defaultSeed, Output);
-        var cluster = new SimCluster(nodes, seed, network, options, snapshotEvery, voters);
+        var cluster = new SimCluster(nodes, seed, network, options, snapshotEvery, voters) { Output = Output.WriteLine };
         try
         {
             scenario(cluster);

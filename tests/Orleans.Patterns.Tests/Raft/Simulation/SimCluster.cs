@@ -223,9 +223,11 @@ internal sealed partial class SimCluster
         }
 
         node.ReadStates.AddRange(ready.ReadStates);
-        if (SnapshotEvery > 0 && node.StateMachine.AppliedIndex - node.Storage.SnapshotIndex >= SnapshotEvery)
+        if (SnapshotEvery > 0
+            && node.StateMachine.AppliedIndex - node.Storage.SnapshotIndex >= SnapshotEvery
+            && raft.SnapshotMetadataAt(node.StateMachine.AppliedIndex) is { } metadata)
         {
-            var taken = new Snapshot(raft.SnapshotMetadataAt(node.StateMachine.AppliedIndex), node.StateMachine.Save());
+            var taken = new Snapshot(metadata, node.StateMachine.Save());
             node.Storage.Compact(taken);
             raft.Compact(taken);
         }
@@ -285,6 +287,15 @@ internal sealed partial class SimCluster
                 Touch(node, r => r.AdvanceClock(Now));
             }
         });
+    }
+
+    /// <summary>A line for the test's output (set by the test), also kept in the trace.</summary>
+    public Action<string>? Output { get; set; }
+
+    public void Log(string line)
+    {
+        Trace(line);
+        Output?.Invoke(line);
     }
 
     private void Trace(string line)
