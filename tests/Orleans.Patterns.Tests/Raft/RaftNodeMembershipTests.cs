@@ -92,7 +92,7 @@ public sealed class RaftNodeMembershipTests
     }
 
     [Fact]
-    public void RemovedLeader_StepsDownOnceTheChangeCommits()
+    public void RemovedLeader_StepsDownOnceTheChangeCommits_AndHandsOver()
     {
         var node = CommittedLeader();
         var removal = Assert.IsType<RequestOutcome.Accepted>(node.RemoveNode(N1));
@@ -104,6 +104,9 @@ public sealed class RaftNodeMembershipTests
         Assert.Equal(RaftRole.Leader, node.Role);
         node.Step(Ack(N3, 2, removal.Index));
         Assert.Equal(RaftRole.Follower, node.Role);
+
+        // It hands over to an up-to-date voter rather than leave the cluster waiting for an election timeout.
+        Assert.Single(Drain(node).Messages.OfType<TimeoutNow>());
     }
 
     [Fact]

@@ -187,6 +187,11 @@ public sealed partial class RaftNode
             if (MaybeCommit())
             {
                 OnLeaderCommitted(leader);
+                if (_role != leader)
+                {
+                    // Removed from the configuration and stepped down: send nothing more as leader.
+                    return;
+                }
             }
 
             if (leader.Transferee == response.From && progress.Match == _log.LastIndex)
@@ -242,9 +247,19 @@ public sealed partial class RaftNode
             leader.ReadsAwaitingTermCommit.Clear();
         }
 
-        // Thesis §4.2.2: a leader removed from the configuration steps down once the change is committed.
+        // Thesis §4.2.2: a leader removed from the configuration steps down once the change is committed. It hands
+        // over to an up-to-date voter (thesis §3.10) so the cluster need not wait for an election timeout.
         if (_configIndex <= _commit && !IsVoter(Id))
         {
+            var successor = leader.Peers
+                .Where(p => IsVoter(p.Key) && p.Value.Match == _log.LastIndex)
+                .Select(static p => (NodeId?)p.Key)
+                .FirstOrDefault();
+            if (successor is { } target)
+            {
+                Send(new TimeoutNow(Id, target, _term));
+            }
+
             BecomeFollower(_term, null);
         }
     }

@@ -117,6 +117,10 @@ public sealed partial class RaftNode
         if (advanced && MaybeCommit())
         {
             OnLeaderCommitted(leader);
+            if (_role != leader)
+            {
+                return;
+            }
         }
 
         while (SendAppend(response.From, progress, sendIfEmpty: false))
