@@ -162,6 +162,23 @@ public sealed class RaftNodeElectionTests
     }
 
     [Fact]
+    public void SingleVoter_ElectsItself_CommitsOnItsOwnDurableCopy_AndServesReads()
+    {
+        var options = new RaftOptions();
+        var solo = new ClusterConfig([N1], []);
+        var node = new RaftNode(N1, solo, new RecoveredState(default, null, []), options, new Random(1), TimeSpan.Zero);
+        node.AdvanceClock(2 * options.ElectionTimeout);
+        Assert.Equal(RaftRole.Leader, node.Role);
+        var proposed = Assert.IsType<RequestOutcome.Accepted>(node.Propose(new byte[] { 7 }));
+        Assert.Equal(proposed.Index, Drain(node).Committed.Last().Index);
+        node.ReadIndex(3);
+        Assert.Equal(new ReadState(3, proposed.Index), Assert.Single(Drain(node).ReadStates));
+    }
+
+    [Fact]
+    public void DefaultOptionsAreValid() => new RaftOptions().Validate();
+
+    [Fact]
     public void OptionsValidatorNamesTheBadOption()
     {
         var error = Assert.Throws<ArgumentOutOfRangeException>(() => new RaftOptions { HeartbeatInterval = TimeSpan.FromSeconds(1) }.Validate());
