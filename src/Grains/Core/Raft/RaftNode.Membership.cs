@@ -84,7 +84,7 @@ public sealed partial class RaftNode
 
         var entry = AppendEntry(EntryKind.Configuration, next.Encode());
         leader.PendingConfigIndex = entry.Index;
-        BroadcastAppend(sendIfEmpty: false);
+        leader.AppendPending = true;
         return new RequestOutcome.Accepted(entry.Index, entry.Term);
     }
 

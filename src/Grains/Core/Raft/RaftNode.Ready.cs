@@ -13,7 +13,7 @@ public sealed partial class RaftNode
             || _droppedReads.Count > 0
             || SoftState != _lastSoftState
             || _snapshotToPersist is not null
-            || _role is LeaderState { ReadsAwaitingRound.Count: > 0 });
+            || _role is LeaderState { ReadsAwaitingRound.Count: > 0 } or LeaderState { AppendPending: true } or LeaderState { CommitPending: true });
 
     private HardState CurrentHardState => new(_term, _votedFor, _commit);
 
@@ -28,6 +28,7 @@ public sealed partial class RaftNode
             throw new InvalidOperationException("the previous Ready has not been advanced");
         }
 
+        FlushAppends();
         if (_role is LeaderState { ReadsAwaitingRound.Count: > 0 } leader)
         {
             BroadcastHeartbeat(leader);

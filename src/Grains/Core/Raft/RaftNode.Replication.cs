@@ -18,7 +18,7 @@ public sealed partial class RaftNode
         }
 
         var entry = AppendEntry(EntryKind.Command, command);
-        BroadcastAppend(sendIfEmpty: false);
+        leader.AppendPending = true;
         return new RequestOutcome.Accepted(entry.Index, entry.Term);
     }
 
@@ -34,6 +34,21 @@ public sealed partial class RaftNode
         return entry;
     }
 
+    /// <summary>
+    /// Sends what proposals and commits since the last Ready call for, once per Ready: everything proposed while the
+    /// host was persisting travels together, and many acknowledgements cost one commit update per follower.
+    /// </summary>
+    private void FlushAppends()
+    {
+        if (_role is LeaderState { AppendPending: true } or LeaderState { CommitPending: true })
+        {
+            var leader = (LeaderState)_role;
+            BroadcastAppend(sendIfEmpty: leader.CommitPending);
+            leader.AppendPending = false;
+            leader.CommitPending = false;
+        }
+    }
+
     private void BroadcastAppend(bool sendIfEmpty)
     {
         if (_role is not LeaderState leader)
@@ -43,7 +58,13 @@ public sealed partial class RaftNode
 
         foreach (var (peer, progress) in leader.Peers)
         {
-            SendAppend(peer, progress, sendIfEmpty);
+            // A follower in step gets as many batches as its window allows (pipelining); a probed one gets one.
+            if (SendAppend(peer, progress, sendIfEmpty))
+            {
+                while (progress.State == ProgressState.Replicate && SendAppend(peer, progress, sendIfEmpty: false))
+                {
+                }
+            }
         }
     }
 
@@ -236,7 +257,7 @@ public sealed partial class RaftNode
 
     private void OnLeaderCommitted(LeaderState leader)
     {
-        BroadcastAppend(sendIfEmpty: true);
+        leader.CommitPending = true;
         if (_commit >= leader.TermStartIndex && leader.ReadsAwaitingTermCommit.Count > 0)
         {
             foreach (var requestId in leader.ReadsAwaitingTermCommit)
@@ -255,6 +276,7 @@ public sealed partial class RaftNode
                 .Where(p => IsVoter(p.Key) && p.Value.Match == _log.LastIndex)
                 .Select(static p => (NodeId?)p.Key)
                 .FirstOrDefault();
+            BroadcastAppend(sendIfEmpty: true);
             if (successor is { } target)
             {
                 Send(new TimeoutNow(Id, target, _term));

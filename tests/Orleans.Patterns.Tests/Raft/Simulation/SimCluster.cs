@@ -13,6 +13,7 @@ internal sealed partial class SimCluster
     private readonly PriorityQueue<Action, (TimeSpan At, long Seq)> _events = new();
     private readonly Dictionary<NodeId, int> _partition = [];
     private readonly Queue<string> _trace = new();
+    private readonly Dictionary<(NodeId From, NodeId To), TimeSpan> _lastDelivery = [];
     private long _seq;
     private long _steps;
 
@@ -52,6 +53,8 @@ internal sealed partial class SimCluster
     public bool CheckDurability { get; set; } = true;
 
     public long MessagesSent { get; private set; }
+
+    public Dictionary<string, long> MessageCounts { get; } = [];
 
     public SimNode this[int index] => Nodes[index];
 
@@ -241,6 +244,8 @@ internal sealed partial class SimCluster
     private void SendMessage(RaftMessage message)
     {
         MessagesSent++;
+        var kind = message is AppendEntries { Entries.Count: 0 } ? "EmptyAppend" : message.GetType().Name;
+        MessageCounts[kind] = MessageCounts.GetValueOrDefault(kind) + 1;
         if (!Connected(message.From, message.To) || Random.NextDouble() < Network.DropRate)
         {
             return;
@@ -249,7 +254,15 @@ internal sealed partial class SimCluster
         var copies = Random.NextDouble() < Network.DuplicateRate ? 2 : 1;
         for (var i = 0; i < copies; i++)
         {
-            Schedule(Now + Network.NextDelay(Random), () => Deliver(message));
+            var at = Now + Network.NextDelay(Random);
+            if (Network.Fifo)
+            {
+                var link = (message.From, message.To);
+                at = _lastDelivery.TryGetValue(link, out var previous) && previous > at ? previous : at;
+                _lastDelivery[link] = at;
+            }
+
+            Schedule(at, () => Deliver(message));
         }
     }
 
