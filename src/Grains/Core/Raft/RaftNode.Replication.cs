@@ -3,7 +3,11 @@ namespace Orleans.Patterns.Raft;
 /// <summary>Log replication (Raft §5.3), the commit rule (§5.4.2), fast backtracking and flow control.</summary>
 public sealed partial class RaftNode
 {
-    /// <summary>Appends a command if this replica leads; it is committed once a majority stored it.</summary>
+    /// <summary>
+    /// Appends a command if this replica leads; it is committed once a majority stored it. The proposal succeeded when
+    /// <see cref="Ready.CommittedEntries"/> brings an entry at the returned index with the returned term; an entry of
+    /// another term at that index means it was lost in a change of leader and may be proposed again.
+    /// </summary>
     public RequestOutcome Propose(ReadOnlyMemory<byte> command)
     {
         if (_role is not LeaderState leader)
