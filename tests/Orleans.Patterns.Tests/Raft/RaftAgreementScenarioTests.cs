@@ -171,4 +171,31 @@ public sealed class RaftAgreementScenarioTests(ITestOutputHelper output) : Simul
         // the leader falls back to probing: several times the messages, still well below one per entry and follower.
         Assert.True(messages < (reordering ? 1000 : 120), $"{messages} messages");
     });
+
+    [Fact]
+    public void FlowControl_ASlowFollowerGetsABoundedWindow() => Run(19, 3, SimNetwork.OrderedLan, cluster =>
+    {
+        cluster.One("k", "warm", 3);
+        var leader = cluster.CheckOneLeader();
+        var slow = cluster.Nodes.First(n => n != leader);
+        cluster.SlowLinks[slow.Id] = TimeSpan.FromMilliseconds(100);
+        cluster.MaxInFlightAppends.Clear();
+
+        // Proposals keep coming faster than the slow follower acknowledges; the fast one keeps commitment going.
+        long last = 0;
+        for (var i = 0; i < 200; i++)
+        {
+            for (var j = 0; j < 20; j++)
+            {
+                last = Math.Max(last, cluster.Start(leader, "s", $"{i}.{j}"));
+            }
+
+            cluster.RunFor(TimeSpan.FromMilliseconds(2));
+        }
+
+        Assert.True(cluster.RunUntil(() => slow.StateMachine.AppliedIndex >= last, TimeSpan.FromSeconds(10)));
+        var window = cluster.Options.MaxInflightMessages;
+        cluster.Log($"at most {cluster.MaxInFlightAppends[slow.Id]} AppendEntries in flight to the slow follower (window {window})");
+        Assert.InRange(cluster.MaxInFlightAppends[slow.Id], 1, window);
+    });
 }

@@ -42,7 +42,7 @@ internal sealed class Progress(long next, int maxInflight)
 
     public int InflightCount => _inflight.Count;
 
-    /// <summary>Since when the oldest unacknowledged AppendEntries has waited without any acknowledgement.</summary>
+    /// <summary>No later than when the oldest unacknowledged AppendEntries was sent (reset by every acknowledgement).</summary>
     public TimeSpan WaitingSince { get; private set; }
 
     public bool IsPaused => State switch

@@ -3,6 +3,8 @@ namespace Orleans.Patterns.Raft;
 /// <summary>Linearizable reads without writing to the log: ReadIndex (thesis §6.4) and leases (thesis §6.4.1).</summary>
 public sealed partial class RaftNode
 {
+    private const int MaxRoundHistory = 128;
+
     /// <summary>
     /// Asks for a linearizable read. When leadership is confirmed a <see cref="ReadState"/> with
     /// <paramref name="requestId"/> comes in a <see cref="Ready"/>; the read may be served once the state machine has
@@ -70,7 +72,8 @@ public sealed partial class RaftNode
             leader.PendingReads.RemoveRange(0, released);
         }
 
-        while (leader.RoundSentAt.Count > 0 && leader.RoundSentAt.First().Key < acked)
+        // Send times serve leases and the loss detection of HandleHeartbeatResponse; a bounded history is enough.
+        while (leader.RoundSentAt.Count > MaxRoundHistory)
         {
             leader.RoundSentAt.Remove(leader.RoundSentAt.First().Key);
         }

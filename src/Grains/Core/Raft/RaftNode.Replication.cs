@@ -314,11 +314,13 @@ public sealed partial class RaftNode
             progress.BecomeProbe();
         }
 
-        // The follower is reachable but a pipelined AppendEntries (or its answer) went missing: nothing would ever
-        // free the window or resend the tail, so fall back to probing from the last acknowledged index.
+        // A heartbeat sent well after the oldest unacknowledged AppendEntries came back first: that AppendEntries (or
+        // its answer) is lost, and nothing would ever free the window or resend the tail, so probe from the last
+        // acknowledged index. Judged by send order rather than a timeout, so a slow but working follower keeps its window.
         if (progress.State == ProgressState.Replicate
             && progress.InflightCount > 0
-            && _now - progress.WaitingSince >= 2 * _options.HeartbeatInterval)
+            && leader.RoundSentAt.TryGetValue(response.Round, out var heartbeatSentAt)
+            && heartbeatSentAt - progress.WaitingSince >= _options.HeartbeatInterval)
         {
             progress.BecomeProbe();
         }

@@ -56,6 +56,14 @@ internal sealed partial class SimCluster
 
     public Dictionary<string, long> MessageCounts { get; } = [];
 
+    /// <summary>Extra one-way delay for messages to a node: a slow follower.</summary>
+    public Dictionary<NodeId, TimeSpan> SlowLinks { get; } = [];
+
+    /// <summary>AppendEntries with entries on the wire to each node, now and at most.</summary>
+    public Dictionary<NodeId, int> InFlightAppends { get; } = [];
+
+    public Dictionary<NodeId, int> MaxInFlightAppends { get; } = [];
+
     public SimNode this[int index] => Nodes[index];
 
     public string RecentTrace => string.Join('\n', _trace);
@@ -254,7 +262,7 @@ internal sealed partial class SimCluster
         var copies = Random.NextDouble() < Network.DuplicateRate ? 2 : 1;
         for (var i = 0; i < copies; i++)
         {
-            var at = Now + Network.NextDelay(Random);
+            var at = Now + Network.NextDelay(Random) + SlowLinks.GetValueOrDefault(message.To);
             if (Network.Fifo)
             {
                 var link = (message.From, message.To);
@@ -262,7 +270,22 @@ internal sealed partial class SimCluster
                 _lastDelivery[link] = at;
             }
 
-            Schedule(at, () => Deliver(message));
+            var carriesEntries = message is AppendEntries { Entries.Count: > 0 };
+            if (carriesEntries)
+            {
+                InFlightAppends[message.To] = InFlightAppends.GetValueOrDefault(message.To) + 1;
+                MaxInFlightAppends[message.To] = Math.Max(MaxInFlightAppends.GetValueOrDefault(message.To), InFlightAppends[message.To]);
+            }
+
+            Schedule(at, () =>
+            {
+                if (carriesEntries)
+                {
+                    InFlightAppends[message.To]--;
+                }
+
+                Deliver(message);
+            });
         }
     }
 
