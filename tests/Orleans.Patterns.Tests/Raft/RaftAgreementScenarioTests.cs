@@ -173,4 +173,52 @@ public sealed class RaftAgreementScenarioTests(ITestOutputHelper output) : Simul
             cluster.RunUntil(() => follower.Raft!.CommitIndex >= last, TimeSpan.FromSeconds(5)),
             $"{follower.Id} stuck at commit {follower.Raft!.CommitIndex} of {last}");
     });
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Batching_ABurstOfProposalsTravelsInFewMessages(bool reordering) => Run(18, 3, reordering ? SimNetwork.Reliable : SimNetwork.OrderedLan, cluster =>
+    {
+        cluster.One("k", "warm", 3);
+        var leader = cluster.CheckOneLeader();
+        var before = cluster.MessagesSent;
+        cluster.MessageCounts.Clear();
+        var indexes = Enumerable.Range(0, 1000).Select(i => cluster.Start(leader, "b", $"{i}")).ToList();
+        Assert.True(cluster.RunUntil(() => cluster.NCommitted(indexes[^1]).Count == 3, TimeSpan.FromSeconds(2)));
+        var messages = cluster.MessagesSent - before;
+        cluster.Log($"1000 proposals committed on 3 servers with {messages} messages: "
+            + string.Join(", ", cluster.MessageCounts.OrderBy(p => p.Key).Select(p => $"{p.Key} {p.Value}")));
+
+        // 64 entries per AppendEntries at most, so about 16 per follower plus acknowledgements. When messages overtake
+        // each other (every message has its own random delay here), a follower refuses the ones that arrive early and
+        // the leader falls back to probing: several times the messages, still well below one per entry and follower.
+        Assert.True(messages < (reordering ? 1000 : 120), $"{messages} messages");
+    });
+
+    [Fact]
+    public void FlowControl_ASlowFollowerGetsABoundedWindow() => Run(19, 3, SimNetwork.OrderedLan, cluster =>
+    {
+        cluster.One("k", "warm", 3);
+        var leader = cluster.CheckOneLeader();
+        var slow = cluster.Nodes.First(n => n != leader);
+        cluster.SlowLinks[slow.Id] = TimeSpan.FromMilliseconds(100);
+        cluster.MaxInFlightAppends.Clear();
+
+        // Proposals keep coming faster than the slow follower acknowledges; the fast one keeps commitment going.
+        long last = 0;
+        for (var i = 0; i < 200; i++)
+        {
+            for (var j = 0; j < 20; j++)
+            {
+                last = Math.Max(last, cluster.Start(leader, "s", $"{i}.{j}"));
+            }
+
+            cluster.RunFor(TimeSpan.FromMilliseconds(2));
+        }
+
+        Assert.True(cluster.RunUntil(() => slow.StateMachine.AppliedIndex >= last, TimeSpan.FromSeconds(10)));
+        var window = cluster.Options.MaxInflightMessages;
+        cluster.Log($"at most {cluster.MaxInFlightAppends[slow.Id]} AppendEntries in flight to the slow follower (window {window})");
+        Assert.InRange(cluster.MaxInFlightAppends[slow.Id], 1, window);
+    });
 }

@@ -9,14 +9,19 @@ public abstract class SimulationTest(ITestOutputHelper output)
 {
     protected ITestOutputHelper Output { get; } = output;
 
-    private protected void Run(int defaultSeed, int nodes, SimNetwork network, Action<SimCluster> scenario, RaftOptions? options = null, int snapshotEvery = 0)
+    private protected void Run(
+        int defaultSeed, int nodes, SimNetwork network, Action<SimCluster> scenario, RaftOptions? options = null, int snapshotEvery = 0, int voters = 0)
     {
         var seed = SimSeed.Resolve(defaultSeed, Output);
-        var cluster = new SimCluster(nodes, seed, network, options, snapshotEvery);
+        var cluster = new SimCluster(nodes, seed, network, options, snapshotEvery, voters) { Output = Output.WriteLine };
         try
         {
             scenario(cluster);
-            cluster.Checker.CheckDurable(cluster.Bootstrap.Voters, id => cluster.Nodes.First(n => n.Id == id).Storage, long.MaxValue);
+            if (cluster.CheckDurability)
+            {
+                cluster.Checker.CheckDurable(cluster.Bootstrap.Voters, id => cluster.Nodes.First(n => n.Id == id).Storage, long.MaxValue);
+            }
+
         }
         catch
         {

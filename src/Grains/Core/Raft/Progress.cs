@@ -42,6 +42,9 @@ internal sealed class Progress(long next, int maxInflight)
 
     public int InflightCount => _inflight.Count;
 
+    /// <summary>No later than when the oldest unacknowledged AppendEntries was sent (reset by every acknowledgement).</summary>
+    public TimeSpan WaitingSince { get; private set; }
+
     public bool IsPaused => State switch
     {
         ProgressState.Probe => ProbeSent,
@@ -50,13 +53,15 @@ internal sealed class Progress(long next, int maxInflight)
     };
 
     /// <summary>Records an acknowledged match; false when the answer is stale.</summary>
-    public bool TryAdvanceMatch(long match)
+    public bool TryAdvanceMatch(long match, TimeSpan now)
     {
         ProbeSent = false;
         if (match <= Match)
         {
             return false;
         }
+
+        WaitingSince = now;
 
         Match = match;
         Next = Math.Max(Next, match + 1);
@@ -93,12 +98,17 @@ internal sealed class Progress(long next, int maxInflight)
         return true;
     }
 
-    public void OnAppendSent(long lastIndex, int count)
+    public void OnAppendSent(long lastIndex, int count, TimeSpan now)
     {
         if (State == ProgressState.Replicate)
         {
             if (count > 0)
             {
+                if (_inflight.Count == 0)
+                {
+                    WaitingSince = now;
+                }
+
                 Next = lastIndex + 1;
                 _inflight.Enqueue(lastIndex);
             }

@@ -102,7 +102,7 @@ public sealed partial class RaftNode
             _votedFor = null;
         }
 
-        _role = new FollowerState(leader);
+        SetRole(new FollowerState(leader));
         if (leader is not null)
         {
             _lastLeaderContact = _now;
@@ -114,7 +114,7 @@ public sealed partial class RaftNode
     private void BecomePreCandidate()
     {
         var candidate = new CandidateState(preVote: true);
-        _role = candidate;
+        SetRole(candidate);
         ResetElectionDeadline();
         RequestVotes(candidate, _term + 1, transfer: false);
     }
@@ -124,7 +124,7 @@ public sealed partial class RaftNode
         _term++;
         _votedFor = Id;
         var candidate = new CandidateState(preVote: false);
-        _role = candidate;
+        SetRole(candidate);
         ResetElectionDeadline();
         RequestVotes(candidate, _term, transfer);
     }
@@ -162,7 +162,7 @@ public sealed partial class RaftNode
             HeartbeatDeadline = _now + _options.HeartbeatInterval,
             CheckQuorumDeadline = _now + _options.ElectionTimeout,
         };
-        _role = leader;
+        SetRole(leader);
         foreach (var node in _config.Voters.Union(_config.Learners))
         {
             if (node != Id)
@@ -177,6 +177,19 @@ public sealed partial class RaftNode
         leader.TermStartIndex = _log.LastIndex;
         leader.PendingConfigIndex = _log.LastIndex;
         BroadcastAppend(sendIfEmpty: true);
+    }
+
+    /// <summary>Replaces the role; a leader that leaves office reports its unanswered reads as dropped.</summary>
+    private void SetRole(RoleState next)
+    {
+        if (_role is LeaderState leader)
+        {
+            _droppedReads.AddRange(leader.ReadsAwaitingTermCommit);
+            _droppedReads.AddRange(leader.ReadsAwaitingRound.Select(static r => r.RequestId));
+            _droppedReads.AddRange(leader.PendingReads.Select(static r => r.RequestId));
+        }
+
+        _role = next;
     }
 
     private void ResetElectionDeadline()

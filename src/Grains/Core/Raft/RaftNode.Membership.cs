@@ -92,7 +92,7 @@ public sealed partial class RaftNode
 
         var entry = AppendEntry(EntryKind.Configuration, next.Encode());
         leader.PendingConfigIndex = entry.Index;
-        BroadcastAppend(sendIfEmpty: false);
+        leader.AppendPending = true;
         return new RequestOutcome.Accepted(entry.Index, entry.Term);
     }
 
@@ -110,7 +110,8 @@ public sealed partial class RaftNode
         {
             if (node != Id && !leader.Peers.ContainsKey(node))
             {
-                leader.Peers[node] = new Progress(_log.LastIndex + 1, _options.MaxInflightMessages);
+                // Probe from the configuration entry itself, so the new member hears from the leader at once.
+                leader.Peers[node] = new Progress(_log.LastIndex, _options.MaxInflightMessages);
             }
         }
 

@@ -3,10 +3,12 @@ namespace Orleans.Patterns.Raft;
 /// <summary>Linearizable reads without writing to the log: ReadIndex (thesis §6.4) and leases (thesis §6.4.1).</summary>
 public sealed partial class RaftNode
 {
+    private const int MaxRoundHistory = 128;
+
     /// <summary>
     /// Asks for a linearizable read. When leadership is confirmed a <see cref="ReadState"/> with
     /// <paramref name="requestId"/> comes in a <see cref="Ready"/>; the read may be served once the state machine has
-    /// applied its index. Reads pending when this replica loses leadership are dropped: the host times them out.
+    /// applied its index. If this replica loses leadership first, the request comes back in <see cref="Ready.DroppedReads"/>.
     /// </summary>
     public RequestOutcome ReadIndex(long requestId)
     {
@@ -34,9 +36,19 @@ public sealed partial class RaftNode
             return;
         }
 
-        // Steps 2–3 of §6.4: remember the commit index, then prove leadership with a fresh heartbeat round.
-        leader.PendingReads.Add(new PendingRead(requestId, _commit, leader.Round + 1));
-        BroadcastHeartbeat(leader);
+        // Steps 2–3 of §6.4: remember the commit index now, prove leadership with the next heartbeat round. That round
+        // goes out with the next Ready, so the reads that arrive while the host is busy share one round.
+        leader.ReadsAwaitingRound.Add(new PendingRead(requestId, _commit, 0));
+    }
+
+    private void AssignReadsToRound(LeaderState leader, long round)
+    {
+        foreach (var read in leader.ReadsAwaitingRound)
+        {
+            leader.PendingReads.Add(read with { Round = round });
+        }
+
+        leader.ReadsAwaitingRound.Clear();
     }
 
     /// <summary>Hands out the reads whose heartbeat round a majority of voters answered.</summary>
@@ -60,7 +72,8 @@ public sealed partial class RaftNode
             leader.PendingReads.RemoveRange(0, released);
         }
 
-        while (leader.RoundSentAt.Count > 0 && leader.RoundSentAt.First().Key < acked)
+        // Send times serve leases and the loss detection of HandleHeartbeatResponse; a bounded history is enough.
+        while (leader.RoundSentAt.Count > MaxRoundHistory)
         {
             leader.RoundSentAt.Remove(leader.RoundSentAt.First().Key);
         }

@@ -10,8 +10,10 @@ public sealed partial class RaftNode
             || _messages.Count > 0
             || _commit > _applied
             || _readStates.Count > 0
+            || _droppedReads.Count > 0
             || SoftState != _lastSoftState
-            || _snapshotToPersist is not null);
+            || _snapshotToPersist is not null
+            || _role is LeaderState { ReadsAwaitingRound.Count: > 0 } or LeaderState { AppendPending: true } or LeaderState { CommitPending: true });
 
     private HardState CurrentHardState => new(_term, _votedFor, _commit);
 
@@ -24,6 +26,12 @@ public sealed partial class RaftNode
         if (_outstanding is not null)
         {
             throw new InvalidOperationException("the previous Ready has not been advanced");
+        }
+
+        FlushAppends();
+        if (_role is LeaderState { ReadsAwaitingRound.Count: > 0 } leader)
+        {
+            BroadcastHeartbeat(leader);
         }
 
         var hardState = CurrentHardState;
@@ -40,10 +48,11 @@ public sealed partial class RaftNode
 
         _applied = _commit;
         var softState = SoftState;
-        var ready = new Ready(batch, [.. _messages], committed, [.. _readStates], softState != _lastSoftState ? softState : null);
+        var ready = new Ready(batch, [.. _messages], committed, [.. _readStates], [.. _droppedReads], softState != _lastSoftState ? softState : null);
         _lastSoftState = softState;
         _messages.Clear();
         _readStates.Clear();
+        _droppedReads.Clear();
         _outstanding = ready;
         return ready;
     }

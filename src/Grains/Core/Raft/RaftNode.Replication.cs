@@ -3,7 +3,11 @@ namespace Orleans.Patterns.Raft;
 /// <summary>Log replication (Raft §5.3), the commit rule (§5.4.2), fast backtracking and flow control.</summary>
 public sealed partial class RaftNode
 {
-    /// <summary>Appends a command if this replica leads; it is committed once a majority stored it.</summary>
+    /// <summary>
+    /// Appends a command if this replica leads; it is committed once a majority stored it. The proposal succeeded when
+    /// <see cref="Ready.CommittedEntries"/> brings an entry at the returned index with the returned term; an entry of
+    /// another term at that index means it was lost in a change of leader and may be proposed again.
+    /// </summary>
     public RequestOutcome Propose(ReadOnlyMemory<byte> command)
     {
         if (_role is not LeaderState leader)
@@ -18,7 +22,7 @@ public sealed partial class RaftNode
         }
 
         var entry = AppendEntry(EntryKind.Command, command);
-        BroadcastAppend(sendIfEmpty: false);
+        leader.AppendPending = true;
         return new RequestOutcome.Accepted(entry.Index, entry.Term);
     }
 
@@ -34,6 +38,21 @@ public sealed partial class RaftNode
         return entry;
     }
 
+    /// <summary>
+    /// Sends what proposals and commits since the last Ready call for, once per Ready: everything proposed while the
+    /// host was persisting travels together, and many acknowledgements cost one commit update per follower.
+    /// </summary>
+    private void FlushAppends()
+    {
+        if (_role is LeaderState { AppendPending: true } or LeaderState { CommitPending: true })
+        {
+            var leader = (LeaderState)_role;
+            BroadcastAppend(sendIfEmpty: leader.CommitPending);
+            leader.AppendPending = false;
+            leader.CommitPending = false;
+        }
+    }
+
     private void BroadcastAppend(bool sendIfEmpty)
     {
         if (_role is not LeaderState leader)
@@ -43,7 +62,13 @@ public sealed partial class RaftNode
 
         foreach (var (peer, progress) in leader.Peers)
         {
-            SendAppend(peer, progress, sendIfEmpty);
+            // A follower in step gets as many batches as its window allows (pipelining); a probed one gets one.
+            if (SendAppend(peer, progress, sendIfEmpty))
+            {
+                while (progress.State == ProgressState.Replicate && SendAppend(peer, progress, sendIfEmpty: false))
+                {
+                }
+            }
         }
     }
 
@@ -70,7 +95,7 @@ public sealed partial class RaftNode
         }
 
         Send(new AppendEntries(Id, peer, _term, prevIndex, prevTerm, entries, _commit));
-        progress.OnAppendSent(prevIndex + entries.Count, entries.Count);
+        progress.OnAppendSent(prevIndex + entries.Count, entries.Count, _now);
         return true;
     }
 
@@ -177,7 +202,7 @@ public sealed partial class RaftNode
             return;
         }
 
-        if (progress.TryAdvanceMatch(response.MatchIndex))
+        if (progress.TryAdvanceMatch(response.MatchIndex, _now))
         {
             if (progress.State == ProgressState.Probe)
             {
@@ -187,6 +212,11 @@ public sealed partial class RaftNode
             if (MaybeCommit())
             {
                 OnLeaderCommitted(leader);
+                if (_role != leader)
+                {
+                    // Removed from the configuration and stepped down: send nothing more as leader.
+                    return;
+                }
             }
 
             if (leader.Transferee == response.From && progress.Match == _log.LastIndex)
@@ -231,7 +261,7 @@ public sealed partial class RaftNode
 
     private void OnLeaderCommitted(LeaderState leader)
     {
-        BroadcastAppend(sendIfEmpty: true);
+        leader.CommitPending = true;
         if (_commit >= leader.TermStartIndex && leader.ReadsAwaitingTermCommit.Count > 0)
         {
             foreach (var requestId in leader.ReadsAwaitingTermCommit)
@@ -242,9 +272,20 @@ public sealed partial class RaftNode
             leader.ReadsAwaitingTermCommit.Clear();
         }
 
-        // Thesis §4.2.2: a leader removed from the configuration steps down once the change is committed.
+        // Thesis §4.2.2: a leader removed from the configuration steps down once the change is committed. It hands
+        // over to an up-to-date voter (thesis §3.10) so the cluster need not wait for an election timeout.
         if (_configIndex <= _commit && !IsVoter(Id))
         {
+            var successor = leader.Peers
+                .Where(p => IsVoter(p.Key) && p.Value.Match == _log.LastIndex)
+                .Select(static p => (NodeId?)p.Key)
+                .FirstOrDefault();
+            BroadcastAppend(sendIfEmpty: true);
+            if (successor is { } target)
+            {
+                Send(new TimeoutNow(Id, target, _term));
+            }
+
             BecomeFollower(_term, null);
         }
     }
@@ -273,11 +314,14 @@ public sealed partial class RaftNode
             progress.BecomeProbe();
         }
 
-        if (progress.State == ProgressState.Replicate && progress.IsPaused)
+        // A heartbeat sent well after the oldest unacknowledged AppendEntries came back first: that AppendEntries (or
+        // its answer) is lost, and nothing would ever free the window or resend the tail, so probe from the last
+        // acknowledged index. Judged by send order rather than a timeout, so a slow but working follower keeps its window.
+        if (progress.State == ProgressState.Replicate
+            && progress.InflightCount > 0
+            && leader.RoundSentAt.TryGetValue(response.Round, out var heartbeatSentAt)
+            && heartbeatSentAt - progress.WaitingSince >= _options.HeartbeatInterval)
         {
-            // The follower is alive yet has acknowledged none of a full window: those AppendEntries were lost
-            // (messages are one-way; a restarted follower never saw them). Only an acknowledgement frees the window,
-            // so without this the leader would never send to it again. Probe from what it is known to hold.
             progress.BecomeProbe();
         }
 
@@ -295,6 +339,7 @@ public sealed partial class RaftNode
     {
         var round = ++leader.Round;
         leader.RoundSentAt[round] = _now;
+        AssignReadsToRound(leader, round);
         foreach (var (peer, progress) in leader.Peers)
         {
             Send(new Heartbeat(Id, peer, _term, Math.Min(progress.Match, _commit), round));

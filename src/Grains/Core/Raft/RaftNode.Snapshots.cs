@@ -6,12 +6,19 @@ public sealed partial class RaftNode
     /// <summary>
     /// What a snapshot of the state machine after applying <paramref name="appliedIndex"/> covers, including the
     /// configuration in force at that index, for the host to build the <see cref="Snapshot"/> it passes to <see cref="Compact"/>.
+    /// Null when the log is already compacted that far, for instance because a snapshot from the leader was installed
+    /// while the host was still applying older entries: then there is nothing to compact.
     /// </summary>
-    public SnapshotMetadata SnapshotMetadataAt(long appliedIndex)
+    public SnapshotMetadata? SnapshotMetadataAt(long appliedIndex)
     {
-        if (appliedIndex < _log.SnapshotIndex || appliedIndex > _applied)
+        if (appliedIndex > _applied)
         {
-            throw new ArgumentOutOfRangeException(nameof(appliedIndex), appliedIndex, $"must be between {_log.SnapshotIndex} and {_applied}");
+            throw new ArgumentOutOfRangeException(nameof(appliedIndex), appliedIndex, $"beyond the applied index {_applied}");
+        }
+
+        if (appliedIndex <= _log.SnapshotIndex)
+        {
+            return null;
         }
 
         for (var index = appliedIndex; index >= _log.FirstIndex; index--)
@@ -101,7 +108,7 @@ public sealed partial class RaftNode
         }
 
         progress.RecentActive = true;
-        var advanced = progress.TryAdvanceMatch(response.MatchIndex);
+        var advanced = progress.TryAdvanceMatch(response.MatchIndex, _now);
         if (progress.State == ProgressState.Snapshot)
         {
             progress.BecomeProbe();
@@ -110,6 +117,10 @@ public sealed partial class RaftNode
         if (advanced && MaybeCommit())
         {
             OnLeaderCommitted(leader);
+            if (_role != leader)
+            {
+                return;
+            }
         }
 
         while (SendAppend(response.From, progress, sendIfEmpty: false))

@@ -13,6 +13,7 @@ public sealed partial class RaftNode
     private readonly ClusterConfig _bootstrapConfig;
     private readonly List<RaftMessage> _messages = [];
     private readonly List<ReadState> _readStates = [];
+    private readonly List<long> _droppedReads = [];
     private RoleState _role;
     private long _term;
     private NodeId? _votedFor;

@@ -35,7 +35,8 @@ public abstract record RequestOutcome
 /// <summary>
 /// One batch of work for the host. The host must, in this order: make <see cref="ToPersist"/> durable (a snapshot in it
 /// also replaces the state machine's state); then send <see cref="Messages"/>; then apply
-/// <see cref="CommittedEntries"/> in order; then serve <see cref="ReadStates"/>; then call
+/// <see cref="CommittedEntries"/> in order; then serve <see cref="ReadStates"/> and fail <see cref="DroppedReads"/>
+/// (the leader lost office before confirming them; retry at the new leader); then call
 /// <see cref="RaftNode.Advance(Ready)"/>. Messages may promise what <see cref="ToPersist"/> holds (a vote, an
 /// acknowledged entry), so they must never leave before it is durable (Raft Figure 2, "Persistent state").
 /// </summary>
@@ -44,4 +45,5 @@ public sealed record Ready(
     IReadOnlyList<RaftMessage> Messages,
     IReadOnlyList<LogEntry> CommittedEntries,
     IReadOnlyList<ReadState> ReadStates,
+    IReadOnlyList<long> DroppedReads,
     SoftState? SoftState);

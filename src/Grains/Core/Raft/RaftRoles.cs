@@ -37,6 +37,12 @@ internal sealed class LeaderState : RoleState
     /// <summary>The last configuration entry this leader appended; one change at a time (thesis §4.1).</summary>
     public long PendingConfigIndex { get; set; }
 
+    /// <summary>Entries were appended since the last Ready; they go out with the next one.</summary>
+    public bool AppendPending { get; set; }
+
+    /// <summary>The commit index moved since the last Ready; followers hear of it with the next one.</summary>
+    public bool CommitPending { get; set; }
+
     public TimeSpan HeartbeatDeadline { get; set; }
 
     public TimeSpan CheckQuorumDeadline { get; set; }
@@ -51,6 +57,9 @@ internal sealed class LeaderState : RoleState
     public SortedDictionary<long, TimeSpan> RoundSentAt { get; } = [];
 
     public List<long> ReadsAwaitingTermCommit { get; } = [];
+
+    /// <summary>Reads whose index is recorded, waiting for the next heartbeat round; one round serves them all.</summary>
+    public List<PendingRead> ReadsAwaitingRound { get; } = [];
 
     public List<PendingRead> PendingReads { get; } = [];
 }

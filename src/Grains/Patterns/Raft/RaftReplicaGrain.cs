@@ -331,6 +331,16 @@ internal sealed partial class RaftReplicaGrain(
                     }
                 }
 
+                foreach (var dropped in ready.DroppedReads)
+                {
+                    // The leader lost office before confirming these reads: they were never served, so the client
+                    // may retry them at once wherever the leader is now.
+                    if (_pendingReads.Remove(dropped, out var pending))
+                    {
+                        pending.Done.TrySetException(new NotLeaderException(_name, _node.Leader?.Value));
+                    }
+                }
+
                 ServeReads();
                 if (ready.SoftState is { } soft)
                 {
@@ -466,7 +476,12 @@ internal sealed partial class RaftReplicaGrain(
             return;
         }
 
-        var snapshot = new Snapshot(_node.SnapshotMetadataAt(_kv.AppliedIndex), _kv.TakeSnapshot());
+        if (_node.SnapshotMetadataAt(_kv.AppliedIndex) is not { } metadata)
+        {
+            return; // the log is already compacted past what this replica applied (a leader's snapshot was installed)
+        }
+
+        var snapshot = new Snapshot(metadata, _kv.TakeSnapshot());
         await _storage.CompactAsync(snapshot, CancellationToken.None);
         _node.Compact(snapshot);
         _snapshotIndex = snapshot.Metadata.Index;

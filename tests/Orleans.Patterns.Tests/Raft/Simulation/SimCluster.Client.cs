@@ -115,4 +115,66 @@ internal sealed partial class SimCluster
     }
 
     public int LiveConnected => Nodes.Count(n => n.IsUp && IsConnected(n));
+
+    /// <summary>
+    /// A linearizable read through ReadIndex on <paramref name="node"/>: the value once the read is confirmed and the
+    /// state machine applied its index, or null if it is not confirmed within <paramref name="timeout"/>.
+    /// </summary>
+    public string? Read(SimNode node, string key, TimeSpan timeout)
+    {
+        var requestId = ++_nextRead;
+        RequestOutcome? outcome = null;
+        Touch(node, raft => outcome = raft.ReadIndex(requestId));
+        if (outcome is not RequestOutcome.Accepted)
+        {
+            return null;
+        }
+
+        string? value = null;
+        var served = RunUntil(
+            () =>
+            {
+                var state = node.ReadStates.FirstOrDefault(r => r.RequestId == requestId);
+                if (state.RequestId != requestId || !node.IsUp || node.StateMachine.AppliedIndex < state.Index)
+                {
+                    return false;
+                }
+
+                value = node.StateMachine.Values.GetValueOrDefault(key, "");
+                return true;
+            },
+            timeout);
+        return served ? value : null;
+    }
+
+    /// <summary>Runs a membership request on the current leader until it is accepted.</summary>
+    public long ChangeMembership(Func<RaftNode, RequestOutcome> change)
+    {
+        long index = -1;
+        var done = RunUntil(
+            () =>
+            {
+                if (Leader() is { } leader)
+                {
+                    Touch(leader, raft =>
+                    {
+                        if (change(raft) is RequestOutcome.Accepted accepted)
+                        {
+                            index = accepted.Index;
+                        }
+                    });
+                }
+
+                if (index < 0)
+                {
+                    RunFor(TimeSpan.FromMilliseconds(20));
+                }
+
+                return index >= 0;
+            },
+            TimeSpan.FromSeconds(10));
+        return done ? index : throw new InvariantViolation("membership change not accepted within 10 s");
+    }
+
+    private long _nextRead;
 }

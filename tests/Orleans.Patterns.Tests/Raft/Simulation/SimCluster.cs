@@ -13,17 +13,20 @@ internal sealed partial class SimCluster
     private readonly PriorityQueue<Action, (TimeSpan At, long Seq)> _events = new();
     private readonly Dictionary<NodeId, int> _partition = [];
     private readonly Queue<string> _trace = new();
+    private readonly Dictionary<(NodeId From, NodeId To), TimeSpan> _lastDelivery = [];
     private long _seq;
     private long _steps;
 
-    public SimCluster(int nodes, int seed, SimNetwork network, RaftOptions? options = null, int snapshotEvery = 0)
+    // voters: how many of the nodes form the initial configuration; the others start outside it and learn the
+    // configuration from the leader once added (0: all of them).
+    public SimCluster(int nodes, int seed, SimNetwork network, RaftOptions? options = null, int snapshotEvery = 0, int voters = 0)
     {
         Random = new Random(seed);
         Network = network;
         Options = options ?? new RaftOptions();
         SnapshotEvery = snapshotEvery;
         Nodes = [.. Enumerable.Range(1, nodes).Select(i => new SimNode(new NodeId($"n{i}")))];
-        Bootstrap = new ClusterConfig([.. Nodes.Select(n => n.Id)], []);
+        Bootstrap = new ClusterConfig([.. Nodes.Take(voters > 0 ? voters : nodes).Select(n => n.Id)], []);
         foreach (var node in Nodes)
         {
             Start(node);
@@ -46,7 +49,20 @@ internal sealed partial class SimCluster
 
     public TimeSpan Now { get; private set; }
 
+    /// <summary>Off for membership scenarios, where "a majority of the voters" is a moving target.</summary>
+    public bool CheckDurability { get; set; } = true;
+
     public long MessagesSent { get; private set; }
+
+    public Dictionary<string, long> MessageCounts { get; } = [];
+
+    /// <summary>Extra one-way delay for messages to a node: a slow follower.</summary>
+    public Dictionary<NodeId, TimeSpan> SlowLinks { get; } = [];
+
+    /// <summary>AppendEntries with entries on the wire to each node, now and at most.</summary>
+    public Dictionary<NodeId, int> InFlightAppends { get; } = [];
+
+    public Dictionary<NodeId, int> MaxInFlightAppends { get; } = [];
 
     public SimNode this[int index] => Nodes[index];
 
@@ -130,7 +146,7 @@ internal sealed partial class SimCluster
             var action = _events.Dequeue();
             Now = key.At;
             action();
-            if (++_steps % 256 == 0)
+            if (++_steps % 256 == 0 && CheckDurability)
             {
                 Checker.CheckDurable(Bootstrap.Voters, id => Nodes.First(n => n.Id == id).Storage, window: 512);
             }
@@ -156,7 +172,8 @@ internal sealed partial class SimCluster
     {
         var recovered = node.Storage.Recover();
         node.StateMachine.Restore(recovered.Snapshot);
-        node.Raft = new RaftNode(node.Id, Bootstrap, recovered, Options, new Random(Random.Next()), Now);
+        var bootstrap = Bootstrap.Contains(node.Id) ? Bootstrap : ClusterConfig.Empty;
+        node.Raft = new RaftNode(node.Id, bootstrap, recovered, Options, new Random(Random.Next()), Now);
         Pump(node);
     }
 
@@ -217,9 +234,11 @@ internal sealed partial class SimCluster
         }
 
         node.ReadStates.AddRange(ready.ReadStates);
-        if (SnapshotEvery > 0 && node.StateMachine.AppliedIndex - node.Storage.SnapshotIndex >= SnapshotEvery)
+        if (SnapshotEvery > 0
+            && node.StateMachine.AppliedIndex - node.Storage.SnapshotIndex >= SnapshotEvery
+            && raft.SnapshotMetadataAt(node.StateMachine.AppliedIndex) is { } metadata)
         {
-            var taken = new Snapshot(raft.SnapshotMetadataAt(node.StateMachine.AppliedIndex), node.StateMachine.Save());
+            var taken = new Snapshot(metadata, node.StateMachine.Save());
             node.Storage.Compact(taken);
             raft.Compact(taken);
         }
@@ -233,6 +252,8 @@ internal sealed partial class SimCluster
     private void SendMessage(RaftMessage message)
     {
         MessagesSent++;
+        var kind = message is AppendEntries { Entries.Count: 0 } ? "EmptyAppend" : message.GetType().Name;
+        MessageCounts[kind] = MessageCounts.GetValueOrDefault(kind) + 1;
         if (!Connected(message.From, message.To) || Random.NextDouble() < Network.DropRate)
         {
             return;
@@ -241,7 +262,30 @@ internal sealed partial class SimCluster
         var copies = Random.NextDouble() < Network.DuplicateRate ? 2 : 1;
         for (var i = 0; i < copies; i++)
         {
-            Schedule(Now + Network.NextDelay(Random), () => Deliver(message));
+            var at = Now + Network.NextDelay(Random) + SlowLinks.GetValueOrDefault(message.To);
+            if (Network.Fifo)
+            {
+                var link = (message.From, message.To);
+                at = _lastDelivery.TryGetValue(link, out var previous) && previous > at ? previous : at;
+                _lastDelivery[link] = at;
+            }
+
+            var carriesEntries = message is AppendEntries { Entries.Count: > 0 };
+            if (carriesEntries)
+            {
+                InFlightAppends[message.To] = InFlightAppends.GetValueOrDefault(message.To) + 1;
+                MaxInFlightAppends[message.To] = Math.Max(MaxInFlightAppends.GetValueOrDefault(message.To), InFlightAppends[message.To]);
+            }
+
+            Schedule(at, () =>
+            {
+                if (carriesEntries)
+                {
+                    InFlightAppends[message.To]--;
+                }
+
+                Deliver(message);
+            });
         }
     }
 
@@ -279,6 +323,15 @@ internal sealed partial class SimCluster
                 Touch(node, r => r.AdvanceClock(Now));
             }
         });
+    }
+
+    /// <summary>A line for the test's output (set by the test), also kept in the trace.</summary>
+    public Action<string>? Output { get; set; }
+
+    public void Log(string line)
+    {
+        Trace(line);
+        Output?.Invoke(line);
     }
 
     private void Trace(string line)

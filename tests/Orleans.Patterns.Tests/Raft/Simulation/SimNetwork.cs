@@ -16,6 +16,12 @@ internal sealed record SimNetwork
         LongDelay = TimeSpan.FromMilliseconds(300),
     };
 
+    /// <summary>A LAN with one ordered connection per pair of servers, as TCP gives: no message overtakes another.</summary>
+    public static SimNetwork OrderedLan { get; } = new() { Fifo = true };
+
+    /// <summary>Deliver the messages of each sender–receiver pair in the order sent.</summary>
+    public bool Fifo { get; init; }
+
     public double DropRate { get; init; }
 
     public double DuplicateRate { get; init; }

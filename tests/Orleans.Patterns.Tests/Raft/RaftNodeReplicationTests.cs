@@ -1,0 +1,215 @@
+using Orleans.Patterns.Raft;
+using static Orleans.Patterns.Tests.Raft.RaftTestNode;
+
+namespace Orleans.Patterns.Tests.Raft;
+
+/// <summary>Exact replication rules of one replica: Raft Figure 2 AppendEntries, §5.3, §5.4.2 (Figure 8), flow control.</summary>
+[Trait("Category", "Unit")]
+public sealed class RaftNodeReplicationTests
+{
+    private static AppendEntriesResponse Ack(NodeId from, long term, long match) => new(from, N1, term, true, match, 0, 0, 0);
+
+    [Fact]
+    public void ConflictingSuffixIsTruncated_AndOnlyItIsRewritten()
+    {
+        var node = Create(N1, term: 2, logTerms: [1, 1, 2]);
+        node.Step(new AppendEntries(N2, N1, 3, 1, 1, [new LogEntry(2, 1, EntryKind.Command, new byte[] { 2 }), new LogEntry(3, 3, EntryKind.NoOp, ReadOnlyMemory<byte>.Empty)], 0));
+        var drained = Drain(node);
+        Assert.Equal(3, drained.Single<AppendEntriesResponse>(N2).MatchIndex);
+        Assert.Equal(3, Assert.Single(drained.Persisted).Index);
+        Assert.Equal(3, node.TermAt(3));
+    }
+
+    [Fact]
+    public void StaleAppendThatAgreesTruncatesNothing()
+    {
+        var node = Create(N1, term: 2, logTerms: [1, 1, 2]);
+        node.Step(new AppendEntries(N2, N1, 2, 0, 0, [new LogEntry(1, 1, EntryKind.Command, new byte[] { 1 })], 0));
+        var drained = Drain(node);
+        Assert.True(drained.Single<AppendEntriesResponse>(N2).Success);
+        Assert.Empty(drained.Persisted);
+        Assert.Equal(3, node.LastIndex);
+    }
+
+    [Fact]
+    public void FollowerCommitIsBoundedByWhatTheMessageProved()
+    {
+        var node = Create(N1, term: 2, logTerms: [1, 1, 2]);
+
+        // Entries 2–3 here are not proved to match the leader's, so commit stops at the last entry the message carried.
+        node.Step(new AppendEntries(N2, N1, 2, 0, 0, [new LogEntry(1, 1, EntryKind.Command, new byte[] { 1 })], 3));
+        Assert.Equal(1, node.CommitIndex);
+    }
+
+    [Fact]
+    public void Reject_CarriesConflictTermAndItsFirstIndex()
+    {
+        var node = Create(N1, term: 4, logTerms: [1, 2, 2, 2]);
+        node.Step(new AppendEntries(N2, N1, 5, 4, 3, [], 0));
+        var reject = Drain(node).Single<AppendEntriesResponse>(N2);
+        Assert.Equal((false, 4L, 2L, 2L), (reject.Success, reject.RejectedIndex, reject.ConflictTerm, reject.ConflictIndex));
+    }
+
+    [Fact]
+    public void Reject_OnShortLog_PointsPastItsEnd()
+    {
+        var node = Create(N1, term: 4, logTerms: [1, 2, 2, 2]);
+        node.Step(new AppendEntries(N2, N1, 5, 10, 5, [], 0));
+        var reject = Drain(node).Single<AppendEntriesResponse>(N2);
+        Assert.Equal((10L, 0L, 5L), (reject.RejectedIndex, reject.ConflictTerm, reject.ConflictIndex));
+    }
+
+    [Theory]
+    [InlineData(2, 3, 2)] // leader lacks term 2: jump to where the follower's term 2 starts
+    [InlineData(1, 1, 2)] // leader has term 1 up to 2: resume right after it
+    public void Leader_SkipsAWholeConflictingTermPerRoundTrip(long conflictTerm, long conflictIndex, long expectedPrev)
+    {
+        var node = Create(N1, term: 3, logTerms: [1, 1, 3, 3, 3]);
+        ElectLeader(node, Plain);
+        Drain(node);
+        node.Step(new AppendEntriesResponse(N3, N1, 4, false, 0, 5, conflictTerm, conflictIndex));
+        Assert.Equal(expectedPrev, Drain(node).Single<AppendEntries>(N3).PrevLogIndex);
+    }
+
+    [Fact]
+    public void Figure8_EntryOfAnEarlierTermIsNotCommittedByCounting()
+    {
+        // Index 2 holds a term-2 entry; the new leader (term 4) has it on a majority but must not commit it (§5.4.2).
+        var node = Create(N1, term: 3, logTerms: [1, 2]);
+        ElectLeader(node, Plain);
+        Drain(node);
+        node.Step(Ack(N2, 4, 2));
+        Assert.Equal(0, node.CommitIndex);
+
+        // Once the term-4 no-op is on a majority, it and everything before it commit.
+        node.Step(Ack(N2, 4, 3));
+        Assert.Equal(3, node.CommitIndex);
+        Assert.Equal([1L, 2L, 3L], Drain(node).Committed.Select(e => e.Index));
+    }
+
+    [Fact]
+    public void LeaderCountsItselfOnlyAfterPersisting()
+    {
+        var node = Create(N1, term: 1);
+        ElectLeader(node, Plain);
+
+        // n2 acknowledges the no-op before the leader's own write completed: not yet a majority of durable copies.
+        var ready = node.GetReady();
+        node.Step(Ack(N2, 2, 1));
+        Assert.Equal(0, node.CommitIndex);
+        node.Advance(ready);
+        Assert.Equal(1, node.CommitIndex);
+    }
+
+    [Fact]
+    public void FlowControl_BoundsInflightMessagesAndEntriesPerMessage()
+    {
+        var options = Plain with { MaxInflightMessages = 2, MaxEntriesPerMessage = 3 };
+        var node = Create(N1, options, term: 1);
+        ElectLeader(node, options);
+        Drain(node);
+        node.Step(Ack(N2, 2, 1));
+        Drain(node);
+
+        for (var i = 0; i < 20; i++)
+        {
+            node.Propose(new byte[] { (byte)i });
+            node.Propose(new byte[] { (byte)i });
+        }
+
+        var toN2 = Drain(node).Messages.OfType<AppendEntries>().Where(m => m.To == N2).ToList();
+        Assert.Equal(2, toN2.Count);
+
+        // n3 never answered its probe, so it gets nothing more until it does.
+        node.Step(Ack(N2, 2, toN2[0].PrevLogIndex + toN2[0].Entries.Count));
+        var next = Drain(node).Messages.OfType<AppendEntries>().ToList();
+        Assert.All(next, m => Assert.Equal(N2, m.To));
+        Assert.Single(next);
+        Assert.Equal(3, next[0].Entries.Count);
+    }
+
+    [Fact]
+    public void ReadIndex_WaitsForTermCommitThenAHeartbeatRoundFromAMajority()
+    {
+        var node = Create(N1, term: 1);
+        ElectLeader(node, Plain);
+        Drain(node);
+        Assert.IsType<RequestOutcome.Accepted>(node.ReadIndex(7));
+        Assert.Empty(Drain(node).ReadStates);
+
+        node.Step(Ack(N2, 2, 1));
+        var round = Drain(node).Single<Heartbeat>(N2).Round;
+        Assert.Empty(Drain(node).ReadStates);
+
+        node.Step(new HeartbeatResponse(N3, N1, 2, round));
+        Assert.Equal(new ReadState(7, 1), Assert.Single(Drain(node).ReadStates));
+    }
+
+    [Fact]
+    public void ReadIndex_ReadsBetweenTwoReadiesShareOneHeartbeatRound()
+    {
+        var node = Create(N1, term: 1);
+        ElectLeader(node, Plain);
+        Drain(node);
+        node.Step(Ack(N2, 2, 1));
+        Drain(node);
+        node.ReadIndex(1);
+        node.ReadIndex(2);
+        node.ReadIndex(3);
+        var heartbeat = Drain(node).Single<Heartbeat>(N2);
+        node.Step(new HeartbeatResponse(N2, N1, 2, heartbeat.Round));
+        Assert.Equal([1L, 2L, 3L], Drain(node).ReadStates.Select(r => r.RequestId));
+    }
+
+    [Fact]
+    public void ReadIndex_PendingReadsAreReportedDroppedWhenLeadershipIsLost()
+    {
+        var node = Create(N1, term: 1);
+        ElectLeader(node, Plain);
+        Drain(node);
+        node.ReadIndex(5);
+        node.Step(Ack(N2, 2, 1));
+        node.ReadIndex(6);
+        Drain(node);
+        node.Step(new Heartbeat(N3, N1, 3, 0, 1));
+        var drained = Drain(node);
+        Assert.Equal([5L, 6L], drained.Readies.SelectMany(r => r.DroppedReads).Order());
+        Assert.Empty(drained.ReadStates);
+    }
+
+    [Fact]
+    public void ReadIndex_OnFollowerNamesTheLeader()
+    {
+        var node = Create(N1, term: 1);
+        node.Step(new Heartbeat(N2, N1, 1, 0, 1));
+        Assert.Equal(new RequestOutcome.NotLeader(N2), node.ReadIndex(1));
+    }
+
+    [Fact]
+    public void LeaseRead_ServedLocallyWhileTheLeaseHolds()
+    {
+        var options = new RaftOptions { PreVote = false, LeaseReads = true };
+        var node = Create(N1, options, term: 1);
+        ElectLeader(node, options);
+        var elected = 2 * options.ElectionTimeout;
+        Drain(node);
+        node.Step(Ack(N2, 2, 1));
+        node.AdvanceClock(elected + options.HeartbeatInterval);
+        var round = Drain(node).Single<Heartbeat>(N2).Round;
+        node.Step(new HeartbeatResponse(N2, N1, 2, round));
+        Drain(node);
+
+        node.ReadIndex(9);
+        var drained = Drain(node);
+        Assert.Equal(new ReadState(9, 1), Assert.Single(drained.ReadStates));
+        Assert.Empty(drained.Messages);
+
+        // After the lease ran out, a read needs a heartbeat round again.
+        node.AdvanceClock(elected + options.HeartbeatInterval + options.LeaseDuration);
+        Drain(node);
+        node.ReadIndex(10);
+        drained = Drain(node);
+        Assert.Empty(drained.ReadStates);
+        Assert.NotEmpty(drained.Messages.OfType<Heartbeat>());
+    }
+}
