@@ -105,28 +105,32 @@ internal static class RaftCommands
             var inactive = replies.Values.OfType<RaftReplicaStatus>().SelectMany(s => s.Voters.Concat(s.Learners))
                 .Where(v => !replies.ContainsKey(v)).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal);
 
-            var table = new Table().AddColumns("replica", "role", "term", "leader", "commit", "applied", "first", "last", "snapshot", "voters", "disk");
+            // Compact columns: the table must stay readable in an 80-column terminal.
+            var table = new Table().AddColumns("replica", "role", "term", "leader", "commit/applied", "log", "snap", "disk");
             foreach (var (name, reply) in replies)
             {
                 if (reply is RaftReplicaStatus s)
                 {
                     table.AddRow(Markup.Escape(name), s.Role == "Leader" ? "[bold green]Leader[/]" : Markup.Escape(s.Role), Num(s.Term), Markup.Escape(s.Leader ?? "-"),
-                        Num(s.CommitIndex), Num(s.AppliedIndex), Num(s.FirstIndex), Num(s.LastIndex), Num(s.SnapshotIndex),
-                        Markup.Escape(string.Join(",", s.Voters) + (s.Learners.Count > 0 ? $" (+{string.Join(",", s.Learners)})" : "")),
-                        Bytes(s.DiskBytes));
+                        $"{Num(s.CommitIndex)}/{Num(s.AppliedIndex)}", $"{Num(s.FirstIndex)}-{Num(s.LastIndex)}", Num(s.SnapshotIndex), Bytes(s.DiskBytes));
                 }
                 else
                 {
-                    table.AddRow(Markup.Escape(name), "[red]unreachable[/]", "", "", "", "", "", "", "", Markup.Escape(reply as string ?? ""), "");
+                    table.AddRow(Markup.Escape(name), "[red]unreachable[/]", "", Markup.Escape(reply as string ?? ""), "", "", "", "");
                 }
             }
 
             foreach (var name in inactive)
             {
-                table.AddRow(Markup.Escape(name), "[red]unreachable[/]", "", "", "", "", "", "", "", "silo not active", "");
+                table.AddRow(Markup.Escape(name), "[red]unreachable[/]", "", "silo not active", "", "", "", "");
             }
 
             view.Console.Write(table);
+            if (replies.Values.OfType<RaftReplicaStatus>().FirstOrDefault() is { } any)
+            {
+                view.Note($"voters: {string.Join(", ", any.Voters)}" + (any.Learners.Count > 0 ? $"; learners: {string.Join(", ", any.Learners)}" : "") + $" (as {any.Node} sees them)");
+            }
+
             var leaders = replies.Values.OfType<RaftReplicaStatus>().Where(s => s.Role == "Leader").ToList();
             if (leaders.Count == 0)
             {
