@@ -37,7 +37,17 @@ internal sealed class RaftGroupDriver
 
         // Only the first node's clock passes its election deadline (at most 2T), so it alone campaigns and wins.
         _nodes[0].AdvanceClock(options.ElectionTimeout * 2);
-        Pump();
+        if (storage is null)
+        {
+            Pump();
+        }
+        else
+        {
+            // Setup only, on the benchmark's own thread: the votes and the leader's no-op must reach the same disk
+            // the measured proposals will extend.
+            PumpAsync().GetAwaiter().GetResult();
+        }
+
         if (_nodes[0].Role != RaftRole.Leader)
         {
             throw new InvalidOperationException("no leader after the election");
