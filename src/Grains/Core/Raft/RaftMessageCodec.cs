@@ -26,7 +26,8 @@ public static class RaftMessageCodec
     public static byte[] Encode(RaftMessage message)
     {
         ArgumentNullException.ThrowIfNull(message);
-        using var stream = new MemoryStream();
+        // Sized up front: a growing stream would copy a large AppendEntries several times over.
+        using var stream = new MemoryStream(EstimateSize(message));
         using (var w = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true))
         {
             w.Write(FormatVersion);
@@ -116,6 +117,28 @@ public static class RaftMessageCodec
             MessageType.TimeoutNow => new TimeoutNow(from, to, term),
             _ => throw new InvalidDataException($"Unknown Raft message type {(byte)type}."),
         };
+    }
+
+    private static int EstimateSize(RaftMessage message)
+    {
+        // Header (version, type, two names, term) plus the largest fixed part, then the variable payloads.
+        var size = 64 + (message.From.Value.Length + message.To.Value.Length) * 3;
+        switch (message)
+        {
+            case AppendEntries append:
+                foreach (var entry in append.Entries)
+                {
+                    size += 21 + entry.Data.Length;
+                }
+
+                break;
+            case InstallSnapshot install:
+                size += 64 + install.Snapshot.Data.Length
+                    + (install.Snapshot.Metadata.Config.Voters.Count + install.Snapshot.Metadata.Config.Learners.Count) * 64;
+                break;
+        }
+
+        return size;
     }
 
     private static MessageType TypeOf(RaftMessage message) => message switch
