@@ -153,7 +153,7 @@ internal sealed class LocalCluster : IAsyncDisposable
         {
             await silo.DisposeAsync();
             if (current?.Silos.FirstOrDefault(s => s.Name == silo.Endpoints.Name) is { ProcessId: { } pid } replaced
-                && pid != silo.ProcessId && SiloProcesses.IsRunning(pid, replaced.Name))
+                && pid != silo.Endpoints.ProcessId && SiloProcesses.IsRunning(pid, replaced.Name))
             {
                 await SiloProcesses.StopAsync(pid, replaced.Name, CancellationToken.None);
             }

@@ -107,6 +107,16 @@ internal sealed class FailoverBench(ClusterConnection connection, ClusterFile fi
         }, CancellationToken.None)).ToList();
 
         await Task.Delay(SteadyState, cancellationToken);
+        // Leadership may have moved during the steady state (a restarted replica's election); kill the leader of now.
+        var leading = await RaftCommands.FindLeaderAsync(Grains, replicas, cancellationToken);
+        if (leading.Node != leader)
+        {
+            await stop.CancelAsync();
+            await Task.WhenAll(sessions);
+            narrate($"trial {number}: leadership moved from {leader} to {leading.Node} before the kill; trial started again");
+            return await TrialAsync(number, cancellationToken);
+        }
+
         var killedAt = Stopwatch.GetTimestamp();
         if (!SiloControl.Kill(victim))
         {
@@ -188,32 +198,42 @@ internal sealed class FailoverBench(ClusterConnection connection, ClusterFile fi
         return null;
     }
 
-    /// <summary>Polls the survivors' status until one says it leads; cheap (an interleaved call) and independent of the writers.</summary>
+    /// <summary>
+    /// Asks the survivors for their status every 10 ms, without waiting for earlier asks, until one says it leads. Not
+    /// waiting matters: right after the crash some calls are lost with the dead silo's gateway connection and hang, and
+    /// a poll that waited for them would measure the hang, not the election.
+    /// </summary>
     private async Task<(TimeSpan?, string?)> WatchForNewLeaderAsync(string killed, long killedAt, CancellationToken cancellationToken)
     {
         var survivors = replicas.Where(r => r != killed).ToList();
-        while (Stopwatch.GetElapsedTime(killedAt) < GapLimit)
+        var found = new TaskCompletionSource<(TimeSpan?, string?)>(TaskCreationOptions.RunContinuationsAsynchronously);
+        while (!found.Task.IsCompleted && Stopwatch.GetElapsedTime(killedAt) < GapLimit)
         {
-            var statuses = await Task.WhenAll(survivors.Select(async r =>
+            foreach (var replica in survivors)
             {
-                try
-                {
-                    return await Grains.GetGrain<IRaftReplicaGrain>(r).GetStatus().WaitAsync(TimeSpan.FromSeconds(1), cancellationToken);
-                }
-                catch (Exception e) when (e is OrleansException or TimeoutException)
-                {
-                    return null;
-                }
-            }));
-            if (statuses.FirstOrDefault(s => s is { Role: "Leader" }) is { } leader)
-            {
-                return (Stopwatch.GetElapsedTime(killedAt), leader.Node);
+                _ = AskAsync(replica);
             }
 
-            await Task.Delay(TimeSpan.FromMilliseconds(5), cancellationToken);
+            await Task.WhenAny(found.Task, Task.Delay(TimeSpan.FromMilliseconds(10), cancellationToken));
         }
 
-        return (null, null);
+        return found.Task.IsCompleted ? await found.Task : (null, null);
+
+        async Task AskAsync(string replica)
+        {
+            try
+            {
+                var status = await Grains.GetGrain<IRaftReplicaGrain>(replica).GetStatus().WaitAsync(GapLimit, cancellationToken);
+                if (status.Role == "Leader")
+                {
+                    found.TrySetResult((Stopwatch.GetElapsedTime(killedAt), status.Node));
+                }
+            }
+            catch (Exception e) when (e is OrleansException or TimeoutException or OperationCanceledException)
+            {
+                // A lost or refused ask; a later one answers.
+            }
+        }
     }
 
     /// <summary>Waits until the restarted replica has applied what the leader had committed when the wait began.</summary>
