@@ -5,7 +5,7 @@ namespace Orleans.Patterns.Client.Cluster;
 
 /// <summary>
 /// What `cluster up` writes so later commands (`workload`, `where`, `ring`) find the cluster without flags:
-/// the run directory, the clustering and every silo's ports.
+/// the run directory, the clustering, every silo's ports and how each silo's current incarnation was started.
 /// </summary>
 internal sealed record ClusterFile(
     string RunDirectory,
@@ -24,11 +24,39 @@ internal sealed record ClusterFile(
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     };
 
-    public async Task SaveAsync(CancellationToken cancellationToken)
+    /// <summary>This run's own copy, which outlives the pointer at <see cref="CurrentPath"/> being replaced by a newer cluster.</summary>
+    public string RunPath => Path.Combine(RunDirectory, "cluster.json");
+
+    /// <summary>Under localhost clustering the first silo holds the membership table: losing it loses the cluster.</summary>
+    public bool LocalhostClustering => string.IsNullOrWhiteSpace(Redis);
+
+    public SiloEndpoints Primary => Silos[0];
+
+    public SiloEndpoints GetSilo(string name) =>
+        Silos.FirstOrDefault(s => s.Name == name)
+        ?? throw new UsageException($"No silo named '{name}' in {RunPath}; the cluster has {string.Join(", ", Silos.Select(s => s.Name))}.");
+
+    public ClusterFile WithSilo(SiloEndpoints silo) =>
+        this with { Silos = [.. Silos.Select(s => s.Name == silo.Name ? silo : s)] };
+
+    /// <summary>A new cluster: writes the run's copy and makes it the current one.</summary>
+    public Task SaveAsync(CancellationToken cancellationToken) => WriteAsync(claimCurrent: true, cancellationToken);
+
+    /// <summary>
+    /// A changed silo: writes the run's copy, and the current pointer only while it still names this run, so
+    /// updating an older cluster never redirects later commands to it.
+    /// </summary>
+    public Task UpdateAsync(CancellationToken cancellationToken) => WriteAsync(claimCurrent: false, cancellationToken);
+
+    private async Task WriteAsync(bool claimCurrent, CancellationToken cancellationToken)
     {
         var json = JsonSerializer.Serialize(this, Json);
-        await File.WriteAllTextAsync(Path.Combine(RunDirectory, "cluster.json"), json, cancellationToken);
-        await File.WriteAllTextAsync(CurrentPath, json, cancellationToken);
+        var pointsHere = claimCurrent || !File.Exists(CurrentPath) || IsOurs(await File.ReadAllTextAsync(CurrentPath, cancellationToken));
+        await WriteAtomicallyAsync(RunPath, json, cancellationToken);
+        if (pointsHere)
+        {
+            await WriteAtomicallyAsync(CurrentPath, json, cancellationToken);
+        }
     }
 
     public static async Task<ClusterFile> LoadAsync(string path, CancellationToken cancellationToken)
@@ -54,7 +82,7 @@ internal sealed record ClusterFile(
     {
         try
         {
-            if (File.Exists(CurrentPath) && File.ReadAllText(CurrentPath).Contains(JsonSerializer.Serialize(RunDirectory), StringComparison.Ordinal))
+            if (File.Exists(CurrentPath) && IsOurs(File.ReadAllText(CurrentPath)))
             {
                 File.Delete(CurrentPath);
             }
@@ -63,6 +91,17 @@ internal sealed record ClusterFile(
         {
             // Best effort: a stale pointer only makes the next command report an unreachable cluster.
         }
+    }
+
+    private bool IsOurs(string json) => json.Contains(JsonSerializer.Serialize(RunDirectory, Json), StringComparison.Ordinal);
+
+    // `cluster up` reads the file at exit while a `cluster restart` may be writing it: a reader sees the old or the new
+    // file, never half of one.
+    private static async Task WriteAtomicallyAsync(string path, string json, CancellationToken cancellationToken)
+    {
+        var temporary = $"{path}.{Environment.ProcessId}.tmp";
+        await File.WriteAllTextAsync(temporary, json, cancellationToken);
+        File.Move(temporary, path, overwrite: true);
     }
 }
 

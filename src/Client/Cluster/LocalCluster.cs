@@ -22,7 +22,7 @@ internal sealed class LocalCluster : IAsyncDisposable
         _silos = silos;
     }
 
-    public ClusterFile File { get; }
+    public ClusterFile File { get; private set; }
 
     public IReadOnlyList<SiloProcess> Silos => _silos;
 
@@ -57,7 +57,9 @@ internal sealed class LocalCluster : IAsyncDisposable
                 narrate($"started {silo.Name} (pid {silos[^1].ProcessId})");
             }
 
-            await file.SaveAsync(cancellationToken);
+            // With pids and commands, so `chaos kill` and `cluster restart` in other processes can act on them.
+            cluster.File = file with { Silos = [.. silos.Select(s => s.Endpoints)] };
+            await cluster.File.SaveAsync(cancellationToken);
             return cluster;
         }
         catch
@@ -143,13 +145,34 @@ internal sealed class LocalCluster : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        // `cluster restart` in another process replaces a silo with a process that is not our child; the run's
+        // cluster file names the current incarnation of each silo, so it is stopped too, in the same order.
+        var current = await ReadRunFileAsync();
         // Secondaries first, the primary (membership table) last, so the others can leave cleanly.
         foreach (var silo in Enumerable.Reverse(_silos))
         {
             await silo.DisposeAsync();
+            if (current?.Silos.FirstOrDefault(s => s.Name == silo.Endpoints.Name) is { ProcessId: { } pid } replaced
+                && pid != silo.Endpoints.ProcessId && SiloProcesses.IsRunning(pid, replaced.Name))
+            {
+                await SiloProcesses.StopAsync(pid, replaced.Name, CancellationToken.None);
+            }
         }
 
         File.DeleteCurrentIfOurs();
+    }
+
+    private async Task<ClusterFile?> ReadRunFileAsync()
+    {
+        try
+        {
+            return System.IO.File.Exists(File.RunPath) ? await ClusterFile.LoadAsync(File.RunPath, CancellationToken.None) : null;
+        }
+        catch (Exception e) when (e is UsageException or IOException)
+        {
+            // Unreadable: only our own children can be stopped, as before restarts existed.
+            return null;
+        }
     }
 
     private async Task<ClusterConnection> ConnectAndWaitCoreAsync(CancellationToken cancellationToken)

@@ -1,20 +1,30 @@
 using System.Diagnostics;
-using System.Runtime.InteropServices;
 
 namespace Orleans.Patterns.Client.Cluster;
 
-/// <summary>The ports of one local silo.</summary>
+/// <summary>
+/// One local silo: its ports and, once started, how it was started (process id, the exact command, its log), so
+/// another process can crash it by pid (`chaos kill`) or start it again the same way (`cluster restart`).
+/// </summary>
 internal sealed record SiloEndpoints(string Name, int SiloPort, int GatewayPort, int HttpPort)
 {
+    /// <summary>Process id of the silo's current incarnation; replaced by every restart.</summary>
+    public int? ProcessId { get; init; }
+
+    /// <summary>The program and its arguments, e.g. <c>dotnet Orleans.Patterns.Silo.dll --name silo-2 …</c>.</summary>
+    public IReadOnlyList<string>? Command { get; init; }
+
+    /// <summary>The silo's log; a restarted incarnation appends to it.</summary>
+    public string? LogPath { get; init; }
+
     public string DashboardUrl => $"http://127.0.0.1:{HttpPort}/dashboard/";
 
     public string RingMemberId => $"127.0.0.1:{SiloPort}";
 }
 
 /// <summary>One silo running as a child process, its output written to a log file.</summary>
-internal sealed partial class SiloProcess : IAsyncDisposable
+internal sealed class SiloProcess : IAsyncDisposable
 {
-    private const int SigTerm = 15;
     private static readonly TimeSpan GracefulStopTimeout = TimeSpan.FromSeconds(30);
 
     private readonly Process _process;
@@ -29,7 +39,7 @@ internal sealed partial class SiloProcess : IAsyncDisposable
         LogPath = logPath;
     }
 
-    public SiloEndpoints Endpoints { get; }
+    public SiloEndpoints Endpoints { get; private set; }
 
     public string LogPath { get; }
 
@@ -39,7 +49,7 @@ internal sealed partial class SiloProcess : IAsyncDisposable
 
     public int? ExitCode => _process.HasExited ? _process.ExitCode : null;
 
-    public static SiloProcess Start(string siloAssembly, SiloEndpoints endpoints, IEnumerable<string> arguments, string logPath)
+    public static SiloProcess Start(string siloAssembly, SiloEndpoints endpoints, IReadOnlyList<string> arguments, string logPath)
     {
         // Each silo gets its own session (setsid), so a Ctrl+C in the console reaches only the client, which
         // then stops the silos in order: secondaries first, the primary (membership table) last.
@@ -63,13 +73,11 @@ internal sealed partial class SiloProcess : IAsyncDisposable
             start.ArgumentList.Add(argument);
         }
 
-        // A silo's console logger buffers less and never colours a file.
-        start.Environment["DOTNET_SYSTEM_CONSOLE_ALLOW_ANSI_COLOR_REDIRECTION"] = "false";
-        start.Environment["Logging__Console__FormatterOptions__ColorBehavior"] = "Disabled";
+        SiloProcesses.SetEnvironment(start);
 
         var log = new StreamWriter(logPath, append: false) { AutoFlush = true };
         var process = new Process { StartInfo = start, EnableRaisingEvents = true };
-        var silo = new SiloProcess(endpoints, process, log, logPath);
+        var silo = new SiloProcess(endpoints with { LogPath = logPath, Command = ["dotnet", siloAssembly, .. arguments] }, process, log, logPath);
         process.OutputDataReceived += (_, e) => silo.WriteLog(e.Data);
         process.ErrorDataReceived += (_, e) => silo.WriteLog(e.Data);
         if (!process.Start())
@@ -79,6 +87,7 @@ internal sealed partial class SiloProcess : IAsyncDisposable
 
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
+        silo.Endpoints = silo.Endpoints with { ProcessId = process.Id };
         return silo;
     }
 
@@ -90,7 +99,7 @@ internal sealed partial class SiloProcess : IAsyncDisposable
             return;
         }
 
-        if (OperatingSystem.IsWindows() || SendSignal(_process.Id, SigTerm) != 0)
+        if (OperatingSystem.IsWindows() || !SiloProcesses.Signal(_process.Id, SiloProcesses.SigTerm))
         {
             _process.Kill(entireProcessTree: true);
         }
@@ -163,7 +172,4 @@ internal sealed partial class SiloProcess : IAsyncDisposable
             }
         }
     }
-
-    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
-    private static partial int SendSignal(int pid, int signal);
 }

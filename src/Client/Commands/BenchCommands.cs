@@ -2,20 +2,107 @@ using System.CommandLine;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
+using Orleans.Patterns.Client.Cluster;
 using Orleans.Patterns.Client.Workload;
 using Orleans.Patterns.History;
 using Spectre.Console;
 
 namespace Orleans.Patterns.Client.Commands;
 
-/// <summary><c>bench raft</c>: committed writes per second and their latency through the Raft replicas.</summary>
+/// <summary>
+/// <c>bench raft</c>: committed writes per second and their latency through the Raft replicas; <c>bench failover</c>:
+/// how long writes stop when the leader's silo crashes.
+/// </summary>
 internal static class BenchCommands
 {
     public static Command Create(ConsoleView view)
     {
         var command = new Command("bench", "Measure the patterns under load.");
         command.Subcommands.Add(Raft(view));
+        command.Subcommands.Add(Failover(view));
         return command;
+    }
+
+    private static Command Failover(ConsoleView view)
+    {
+        var trials = new Option<int>("--trials") { Description = "Leader crashes, one per trial.", DefaultValueFactory = _ => 10 };
+        var clients = new Option<int>("--clients") { Description = "Write sessions running through each crash.", DefaultValueFactory = _ => 4 };
+        var probeAfter = new Option<int>("--probe-after")
+        {
+            Description = "Milliseconds a session's call may run before it asks the other replicas who leads; 0 waits for the call's own 5 s timeout.",
+            DefaultValueFactory = _ => 100,
+        };
+        var output = new Option<string?>("--out") { Description = "Also write the trials, the summary and the command line as markdown to this file." };
+        var clusterFile = ClusterCommands.ClusterFileOption();
+        var command = new Command("failover",
+            "Kill -9 the Raft leader's silo while sessions write; time the gap until a write commits again and until a survivor leads; restart it; repeat.")
+        {
+            trials, clients, probeAfter, output, clusterFile,
+        };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var probe = parse.GetValue(probeAfter);
+            var spec = new FailoverBenchSpec(parse.GetValue(trials), parse.GetValue(clients), probe == 0 ? null : TimeSpan.FromMilliseconds(probe));
+            spec.Validate();
+            var file = await ClusterFile.LoadAsync(parse.GetValue(clusterFile) ?? ClusterFile.CurrentPath, cancellationToken);
+            await using var cluster = await ClusterConnection.ConnectAsync(ClusterTarget.From(file), TimeSpan.FromSeconds(10), cancellationToken);
+            var replicas = await RaftCommands.ActiveReplicasAsync(cluster);
+            if (replicas.Count < 3)
+            {
+                throw new UsageException($"bench failover needs at least 3 active silos (a quorum must survive a crash); {replicas.Count} active.");
+            }
+
+            view.Step($"replicas {string.Join(", ", replicas)}; {spec.Trials} trials, {spec.Clients} sessions, probe after {(spec.ProbeAfter is { } p ? $"{p.TotalMilliseconds:0} ms" : "off")}");
+            var results = await new FailoverBench(cluster, file, replicas, spec, view.Step).RunAsync(cancellationToken);
+            var summary = FailoverSummary.Of(results);
+            var table = new Table().AddColumns("", "median ms", "p90 ms", "max ms", "trials");
+            table.AddRow("gap (kill to next committed write)", F0(summary.Gap.Median), F0(summary.Gap.P90), F0(summary.Gap.Max), summary.Gap.Count.ToString(CultureInfo.InvariantCulture));
+            table.AddRow("kill to a survivor leading", F0(summary.Election.Median), F0(summary.Election.P90), F0(summary.Election.Max), summary.Election.Count.ToString(CultureInfo.InvariantCulture));
+            view.Console.Write(table);
+
+            if (parse.GetValue(output) is { } path)
+            {
+                var commandLine = "dotnet run -c Release --project src/Client -- " + string.Join(' ', parse.Tokens.Select(t => t.Value));
+                await File.WriteAllTextAsync(path, FailoverMarkdown(results, summary, commandLine), cancellationToken);
+                view.Note($"figures written to {Path.GetFullPath(path)}");
+            }
+
+            var missing = results.Count(r => r.Gap is null);
+            if (missing > 0)
+            {
+                view.Bad($"{missing} trial(s) saw no write commit within 15 s of the crash");
+                return ClientApp.ExitCheckFailed;
+            }
+
+            return ClientApp.ExitOk;
+        });
+        return command;
+    }
+
+    internal static string FailoverMarkdown(IReadOnlyList<FailoverTrial> trials, FailoverSummary summary, string commandLine)
+    {
+        var text = new StringBuilder();
+        text.AppendLine(CultureInfo.InvariantCulture, $"`{commandLine}`");
+        text.AppendLine();
+        text.AppendLine(CultureInfo.InvariantCulture,
+            $"{DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, {RuntimeInformation.FrameworkDescription}");
+        text.AppendLine();
+        text.AppendLine("| | median ms | p90 ms | max ms | trials |");
+        text.AppendLine("|---|---|---|---|---|");
+        text.AppendLine(CultureInfo.InvariantCulture, $"| gap: kill to the next committed write | {F0(summary.Gap.Median)} | {F0(summary.Gap.P90)} | {F0(summary.Gap.Max)} | {summary.Gap.Count} |");
+        text.AppendLine(CultureInfo.InvariantCulture, $"| kill to a survivor leading | {F0(summary.Election.Median)} | {F0(summary.Election.P90)} | {F0(summary.Election.Max)} | {summary.Election.Count} |");
+        text.AppendLine();
+        text.AppendLine("| trial | killed (leader) | gap ms | new leader ms | successor | writes acknowledged | writes failed | restart s | catch-up s |");
+        text.AppendLine("|---|---|---|---|---|---|---|---|---|");
+        foreach (var t in trials)
+        {
+            text.AppendLine(CultureInfo.InvariantCulture,
+                $"| {t.Number} | {t.Killed} | {Opt(t.Gap)} | {Opt(t.NewLeader)} | {t.Successor ?? "-"} | {t.Committed} | {t.Failed} | {t.Restart.TotalSeconds:0.0} | {t.CatchUp.TotalSeconds:0.0} |");
+        }
+
+        return text.ToString();
+
+        static string Opt(TimeSpan? value) => value is { } v ? F0(v.TotalMilliseconds) : "none";
     }
 
     private static Command Raft(ConsoleView view)
@@ -48,7 +135,7 @@ internal static class BenchCommands
             }
             catch (TimeoutException e)
             {
-                throw new ClusterUnavailableException($"No Raft leader to write to: {Cluster.ClusterConnection.FirstLine(e.Message)}", e);
+                throw new ClusterUnavailableException($"No Raft leader to write to: {ClusterConnection.FirstLine(e.Message)}", e);
             }
 
             var result = await view.WithProgressAsync($"raft puts: {spec.Operations} by {spec.Clients} clients", spec.Operations,

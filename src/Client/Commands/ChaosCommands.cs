@@ -21,6 +21,31 @@ internal static class ChaosCommands
         command.Subcommands.Add(Duplicate(view));
         command.Subcommands.Add(Heal(view));
         command.Subcommands.Add(Show(view));
+        command.Subcommands.Add(Kill(view));
+        return command;
+    }
+
+    private static Command Kill(ConsoleView view)
+    {
+        var name = new Argument<string>("silo") { Description = "Silo name from the cluster file, e.g. silo-2." };
+        var clusterFile = ClusterCommands.ClusterFileOption();
+        var command = new Command("kill", "Crash a silo: SIGKILL its process by the pid in the cluster file (no graceful leave). `cluster restart` starts it again.")
+        {
+            name, clusterFile,
+        };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var file = await Cluster.ClusterFile.LoadAsync(parse.GetValue(clusterFile) ?? Cluster.ClusterFile.CurrentPath, cancellationToken);
+            var silo = Cluster.SiloControl.Resolve(file, parse.GetValue(name)!, "chaos kill");
+            if (!Cluster.SiloControl.Kill(silo))
+            {
+                view.Bad($"{silo.Name} is not running (pid {silo.ProcessId?.ToString(CultureInfo.InvariantCulture) ?? "unknown"} is not that silo); nothing killed. `cluster restart {silo.Name}` starts it.");
+                return ClientApp.ExitCheckFailed;
+            }
+
+            view.Good($"killed {silo.Name} (pid {silo.ProcessId}, SIGKILL); membership declares it dead after missed probes, or at once when `cluster restart {silo.Name}` brings it back");
+            return ClientApp.ExitOk;
+        });
         return command;
     }
 
