@@ -1,5 +1,4 @@
-using System.Runtime.InteropServices;
-using System.Text;
+using Orleans.Patterns.IO;
 
 namespace Orleans.Patterns.Storage;
 
@@ -11,17 +10,12 @@ namespace Orleans.Patterns.Storage;
 /// Steps: write a uniquely named temp file in the target directory, fsync it, rename it over the
 /// target (atomic within one file system), then fsync the directory so the rename itself is durable.
 /// .NET cannot open a directory as a <see cref="Microsoft.Win32.SafeHandles.SafeFileHandle"/> on Unix
-/// (it rejects directories), so the directory fsync calls libc directly. On Windows there is no
+/// (it rejects directories), so the directory fsync goes through <see cref="DirectorySync"/>. On Windows there is no
 /// directory handle to flush; NTFS journals the rename's metadata, but .NET's File.Move does not ask for
 /// write-through, so the very last rename can be lost on power failure (the old version then remains).
 /// </remarks>
-internal static partial class DurableFile
+internal static class DurableFile
 {
-    // errno for "this file system cannot fsync a directory" (same number on Linux and macOS); the
-    // rename is then as durable as that file system makes it, and failing the write would only
-    // report a state that is in fact stored as lost.
-    private const int EInval = 22;
-
     public static void Replace(string path, ReadOnlySpan<byte> content)
     {
         var directory = Path.GetDirectoryName(path)!;
@@ -55,55 +49,9 @@ internal static partial class DurableFile
     }
 
     /// <summary>Creates a directory chain, making each newly created level durable in its parent.</summary>
-    public static void EnsureDirectory(string directory)
-    {
-        if (Directory.Exists(directory))
-        {
-            return;
-        }
+    public static void EnsureDirectory(string directory) => DirectorySync.EnsureDirectory(directory);
 
-        var parent = Path.GetDirectoryName(directory);
-        if (parent is not null)
-        {
-            EnsureDirectory(parent);
-        }
-
-        Directory.CreateDirectory(directory);
-        if (parent is not null)
-        {
-            FlushDirectory(parent);
-        }
-    }
-
-    public static void FlushDirectory(string directory)
-    {
-        if (OperatingSystem.IsWindows())
-        {
-            return;
-        }
-
-        var fd = Open(NullTerminatedUtf8(directory), 0 /* O_RDONLY; directories can be opened read-only */);
-        if (fd < 0)
-        {
-            throw new IOException($"Could not open directory '{directory}' to flush it (errno {Marshal.GetLastPInvokeError()}).");
-        }
-
-        try
-        {
-            if (Fsync(fd) != 0)
-            {
-                var errno = Marshal.GetLastPInvokeError();
-                if (errno != EInval)
-                {
-                    throw new IOException($"fsync of directory '{directory}' failed (errno {errno}).");
-                }
-            }
-        }
-        finally
-        {
-            _ = Close(fd);
-        }
-    }
+    public static void FlushDirectory(string directory) => DirectorySync.Flush(directory);
 
     private static void TryDelete(string path)
     {
@@ -119,21 +67,4 @@ internal static partial class DurableFile
         {
         }
     }
-
-    private static byte[] NullTerminatedUtf8(string value)
-    {
-        var bytes = new byte[Encoding.UTF8.GetByteCount(value) + 1];
-        Encoding.UTF8.GetBytes(value, bytes);
-        return bytes;
-    }
-
-    // Byte arrays and ints are blittable, so plain DllImport needs no unsafe code.
-    [DllImport("libc", EntryPoint = "open", SetLastError = true)]
-    private static extern int Open(byte[] path, int flags);
-
-    [DllImport("libc", EntryPoint = "fsync", SetLastError = true)]
-    private static extern int Fsync(int fd);
-
-    [DllImport("libc", EntryPoint = "close", SetLastError = true)]
-    private static extern int Close(int fd);
 }

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using Orleans.Patterns.IO;
 
 namespace Orleans.Patterns.Raft.Storage;
 

@@ -1,12 +1,11 @@
 using System.Runtime.InteropServices;
 using System.Text;
 
-namespace Orleans.Patterns.Raft.Storage;
+namespace Orleans.Patterns.IO;
 
 /// <summary>
-/// Makes directory changes (a created, renamed or deleted file) durable. The same libc open/fsync approach as the
-/// grain storage's durable file helper, kept as a minimal copy here because this project must not depend on the
-/// Orleans-facing one: .NET cannot open a directory as a file handle on Unix, so it calls libc directly.
+/// Makes directory changes (a created, renamed or deleted file) durable, for every writer that promises durability
+/// (the Raft log, the file grain storage): .NET cannot open a directory as a file handle on Unix, so it calls libc.
 /// </summary>
 internal static class DirectorySync
 {
