@@ -126,19 +126,7 @@ internal static class ChaosCommands
     private static Command RuleCommand(ConsoleView view, string name, string description, Symbol[] symbols, Func<ParseResult, ChaosRule> buildRule)
     {
         var connection = new ConnectionOptions();
-        var command = new Command(name, description);
-        foreach (var symbol in symbols)
-        {
-            switch (symbol)
-            {
-                case Argument argument:
-                    command.Arguments.Add(argument);
-                    break;
-                case Option option:
-                    command.Options.Add(option);
-                    break;
-            }
-        }
+        var command = new Command(name, description).WithSymbols(symbols);
 
         connection.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>

@@ -73,3 +73,27 @@ internal sealed class ConnectionOptions
         return ClusterTarget.From(file);
     }
 }
+
+/// <summary>Builds commands whose arguments and options are assembled as one list of symbols.</summary>
+internal static class CommandSymbols
+{
+    public static Command WithSymbols(this Command command, IEnumerable<Symbol> symbols)
+    {
+        foreach (var symbol in symbols)
+        {
+            switch (symbol)
+            {
+                case Argument argument:
+                    command.Arguments.Add(argument);
+                    break;
+                case Option option:
+                    command.Options.Add(option);
+                    break;
+                default:
+                    throw new ArgumentException($"{symbol.Name} is neither an argument nor an option.", nameof(symbols));
+            }
+        }
+
+        return command;
+    }
+}

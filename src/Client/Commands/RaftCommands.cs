@@ -207,19 +207,7 @@ internal static class RaftCommands
         Func<RaftKvClient, ParseResult, CancellationToken, Task<int>> run)
     {
         var connection = new ConnectionOptions();
-        var command = new Command(name, description);
-        foreach (var symbol in symbols)
-        {
-            switch (symbol)
-            {
-                case Argument argument:
-                    command.Arguments.Add(argument);
-                    break;
-                case Option option:
-                    command.Options.Add(option);
-                    break;
-            }
-        }
+        var command = new Command(name, description).WithSymbols(symbols);
 
         connection.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
