@@ -10,7 +10,8 @@ using Spectre.Console;
 namespace Orleans.Patterns.Client.Commands;
 
 /// <summary>
-/// <c>bench raft</c>: committed writes per second and their latency through the Raft replicas; <c>bench failover</c>:
+/// <c>bench raft</c>: committed writes per second and their latency through the Raft replicas; <c>bench etcd</c>:
+/// the same load against an etcd cluster, the baseline the Raft figures are judged against; <c>bench failover</c>:
 /// how long writes stop when the leader's silo crashes.
 /// </summary>
 internal static class BenchCommands
@@ -19,6 +20,7 @@ internal static class BenchCommands
     {
         var command = new Command("bench", "Measure the patterns under load.");
         command.Subcommands.Add(Raft(view));
+        command.Subcommands.Add(Etcd(view));
         command.Subcommands.Add(Failover(view));
         return command;
     }
@@ -108,21 +110,17 @@ internal static class BenchCommands
     private static Command Raft(ConsoleView view)
     {
         var connection = new ConnectionOptions();
-        var clients = new Option<int>("--clients") { Description = "Concurrent sessions, each with its own client id and one write in flight.", DefaultValueFactory = _ => 16 };
-        var ops = new Option<long>("--ops") { Description = "Total puts.", DefaultValueFactory = _ => 5000 };
-        var valueSize = new Option<int>("--value-size") { Description = "Bytes per value.", DefaultValueFactory = _ => 128 };
-        var keys = new Option<int>("--keys") { Description = "Size of the key space (put i writes key i mod keys).", DefaultValueFactory = _ => 1000 };
-        var output = new Option<string?>("--out") { Description = "Also write the figures and the command line as a markdown table to this file." };
+        var load = new LoadOptions("Concurrent sessions, each with its own client id and one write in flight.");
         var historyFile = new Option<string?>("--history") { Description = "Record every put (call and return times, outcome) as JSON lines to this file." };
         var command = new Command("raft", "Puts through Raft sessions: committed writes/s, p50/p95/p99 latency, failures.")
         {
-            clients, ops, valueSize, keys, output, historyFile,
+            historyFile,
         };
+        load.AddTo(command);
         connection.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
         {
-            var spec = new RaftBenchSpec(parse.GetValue(clients), parse.GetValue(ops), parse.GetValue(valueSize), parse.GetValue(keys));
-            spec.Validate();
+            var spec = load.Spec(parse);
             await using var cluster = await connection.ConnectAsync(parse, cancellationToken);
             var replicas = await RaftCommands.ActiveReplicasAsync(cluster);
             var history = parse.GetValue(historyFile) is null ? null : new HistoryRecorder();
@@ -141,7 +139,7 @@ internal static class BenchCommands
             var result = await view.WithProgressAsync($"raft puts: {spec.Operations} by {spec.Clients} clients", spec.Operations,
                 () => bench.Completed, () => bench.RunAsync(cancellationToken));
             var statuses = await RaftCommands.QueryAsync(cluster.Client, replicas);
-            Show(view, result);
+            Show(view, "raft", "leader", result);
 
             if (parse.GetValue(historyFile) is { } historyPath)
             {
@@ -153,27 +151,62 @@ internal static class BenchCommands
                 view.Note($"history ({history!.Count} operations) written to {Path.GetFullPath(historyPath)}");
             }
 
-            if (parse.GetValue(output) is { } path)
-            {
-                var commandLine = "dotnet run -c Release --project src/Client -- " + string.Join(' ', parse.Tokens.Select(t => t.Value));
-                await File.WriteAllTextAsync(path, ToMarkdown(result, commandLine, statuses), cancellationToken);
-                view.Note($"figures written to {Path.GetFullPath(path)}");
-            }
-
+            await load.WriteAsync(view, parse, ToMarkdown(result, CommandLine(parse), statuses), cancellationToken);
             return result.Writes.Failed > 0 ? ClientApp.ExitCheckFailed : ClientApp.ExitOk;
         });
         return command;
     }
 
-    private static void Show(ConsoleView view, RaftBenchResult result)
+    private static Command Etcd(ConsoleView view)
+    {
+        var load = new LoadOptions("Concurrent callers, each with one put in flight (spread round-robin over the endpoints).");
+        var endpoints = new Option<string>("--endpoints")
+        {
+            Description = "Comma-separated etcd client URLs, e.g. http://127.0.0.1:2379,http://127.0.0.1:22379.",
+            DefaultValueFactory = _ => "http://127.0.0.1:2379",
+        };
+        var command = new Command("etcd", "The same puts against etcd's v3 KV.Put (the baseline for bench raft): writes/s, p50/p95/p99, failures.")
+        {
+            endpoints,
+        };
+        load.AddTo(command);
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var spec = load.Spec(parse);
+            var urls = EtcdBench.ParseEndpoints(parse.GetValue(endpoints));
+            using var bench = new EtcdBench(urls, spec);
+
+            view.Step($"etcd {bench.Endpoints}: one unmeasured put per caller to open the connections");
+            try
+            {
+                await bench.WarmUpAsync(cancellationToken);
+            }
+            catch (Grpc.Core.RpcException e)
+            {
+                throw new ClusterUnavailableException($"Cannot put to etcd at {bench.Endpoints}: {e.Status.StatusCode} {e.Status.Detail}", e);
+            }
+
+            var result = await view.WithProgressAsync($"etcd puts: {spec.Operations} by {spec.Clients} clients", spec.Operations,
+                () => bench.Completed, () => bench.RunAsync(cancellationToken));
+            Show(view, "etcd", "endpoints", result);
+            await load.WriteAsync(view, parse, ToMarkdown(result, CommandLine(parse), appendix: null), cancellationToken);
+            return result.Writes.Failed > 0 ? ClientApp.ExitCheckFailed : ClientApp.ExitOk;
+        });
+        return command;
+    }
+
+    private static string CommandLine(ParseResult parse) =>
+        "dotnet run -c Release --project src/Client -- " + string.Join(' ', parse.Tokens.Select(t => t.Value));
+
+    private static void Show(ConsoleView view, string system, string targetColumn, PutBenchResult result)
     {
         var spec = result.Spec;
         var w = result.Writes;
-        var table = new Table { Title = new TableTitle($"raft: {spec.Clients} clients, {spec.Operations} puts of {spec.ValueSize} B over {spec.Keys} keys") }
-            .AddColumns("committed", "failed", "writes/s", "p50 ms", "p95 ms", "p99 ms", "max ms", "leader");
+        var table = new Table { Title = new TableTitle($"{system}: {spec.Clients} clients, {spec.Operations} puts of {spec.ValueSize} B over {spec.Keys} keys") }
+            .AddColumns("committed", "failed", "writes/s", "p50 ms", "p95 ms", "p99 ms", "max ms", targetColumn);
         table.AddRow(w.Succeeded.ToString(CultureInfo.InvariantCulture), w.Failed.ToString(CultureInfo.InvariantCulture), F0(w.OpsPerSecond),
             F2(w.PercentileMs(50)), F2(w.PercentileMs(95)), F2(w.PercentileMs(99)), F2(w.PercentileMs(100)),
-            Markup.Escape(result.LeaderBefore == result.LeaderAfter ? result.LeaderAfter ?? "-" : $"{result.LeaderBefore} -> {result.LeaderAfter}"));
+            Markup.Escape(result.Target));
         view.Console.Write(table);
         if (result.FirstError is not null)
         {
@@ -181,7 +214,23 @@ internal static class BenchCommands
         }
     }
 
-    internal static string ToMarkdown(RaftBenchResult result, string commandLine, IReadOnlyDictionary<string, object> statuses)
+    internal static string ToMarkdown(PutBenchResult result, string commandLine, IReadOnlyDictionary<string, object> statuses)
+    {
+        var replicas = new StringBuilder();
+        replicas.AppendLine("| replica | role | term | commit | snapshot | disk bytes |");
+        replicas.AppendLine("|---|---|---|---|---|---|");
+        foreach (var (name, reply) in statuses)
+        {
+            replicas.AppendLine(reply is Raft.RaftReplicaStatus s
+                ? string.Create(CultureInfo.InvariantCulture, $"| {name} | {s.Role} | {s.Term} | {s.CommitIndex} | {s.SnapshotIndex} | {s.DiskBytes} |")
+                : $"| {name} | unreachable | | | | |");
+        }
+
+        return ToMarkdown(result, commandLine, replicas.ToString());
+    }
+
+    /// <summary>One table row per run, the same columns for Raft and etcd, so results files line up.</summary>
+    internal static string ToMarkdown(PutBenchResult result, string commandLine, string? appendix)
     {
         var spec = result.Spec;
         var w = result.Writes;
@@ -195,14 +244,10 @@ internal static class BenchCommands
         text.AppendLine("|---|---|---|---|---|---|---|---|---|---|");
         text.AppendLine(CultureInfo.InvariantCulture,
             $"| {spec.Clients} | {spec.Operations} | {spec.ValueSize} B | {w.Succeeded} | {w.Failed} | {F0(w.OpsPerSecond)} | {F2(w.PercentileMs(50))} | {F2(w.PercentileMs(95))} | {F2(w.PercentileMs(99))} | {F2(w.PercentileMs(100))} |");
-        text.AppendLine();
-        text.AppendLine("| replica | role | term | commit | snapshot | disk bytes |");
-        text.AppendLine("|---|---|---|---|---|---|");
-        foreach (var (name, reply) in statuses)
+        if (appendix is not null)
         {
-            text.AppendLine(reply is Raft.RaftReplicaStatus s
-                ? string.Create(CultureInfo.InvariantCulture, $"| {name} | {s.Role} | {s.Term} | {s.CommitIndex} | {s.SnapshotIndex} | {s.DiskBytes} |")
-                : $"| {name} | unreachable | | | | |");
+            text.AppendLine();
+            text.Append(appendix);
         }
 
         return text.ToString();
@@ -211,4 +256,40 @@ internal static class BenchCommands
     private static string F0(double value) => value.ToString("0", CultureInfo.InvariantCulture);
 
     private static string F2(double value) => value.ToString("0.00", CultureInfo.InvariantCulture);
+
+    /// <summary>The options both benches share, so the two are always run with the same load shape.</summary>
+    private sealed class LoadOptions(string clientsDescription)
+    {
+        private readonly Option<int> _clients = new("--clients") { Description = clientsDescription, DefaultValueFactory = _ => 16 };
+        private readonly Option<long> _ops = new("--ops") { Description = "Total puts.", DefaultValueFactory = _ => 5000 };
+        private readonly Option<int> _valueSize = new("--value-size") { Description = "Bytes per value.", DefaultValueFactory = _ => 128 };
+        private readonly Option<int> _keys = new("--keys") { Description = "Size of the key space (put i writes key i mod keys).", DefaultValueFactory = _ => 1000 };
+        private readonly Option<string?> _output = new("--out") { Description = "Also write the figures and the command line as a markdown table to this file." };
+
+        public void AddTo(Command command)
+        {
+            command.Options.Add(_clients);
+            command.Options.Add(_ops);
+            command.Options.Add(_valueSize);
+            command.Options.Add(_keys);
+            command.Options.Add(_output);
+        }
+
+        /// <summary>The validated spec; invalid values are usage errors, raised before anything is contacted.</summary>
+        public PutBenchSpec Spec(ParseResult parse)
+        {
+            var spec = new PutBenchSpec(parse.GetValue(_clients), parse.GetValue(_ops), parse.GetValue(_valueSize), parse.GetValue(_keys));
+            spec.Validate();
+            return spec;
+        }
+
+        public async Task WriteAsync(ConsoleView view, ParseResult parse, string markdown, CancellationToken cancellationToken)
+        {
+            if (parse.GetValue(_output) is { } path)
+            {
+                await File.WriteAllTextAsync(path, markdown, cancellationToken);
+                view.Note($"figures written to {Path.GetFullPath(path)}");
+            }
+        }
+    }
 }

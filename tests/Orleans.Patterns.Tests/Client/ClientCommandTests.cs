@@ -106,6 +106,33 @@ public sealed class ClientCommandTests(ITestOutputHelper output)
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), $"took {clock.Elapsed}");
     }
 
+    [Theory]
+    [InlineData("error: --endpoints must list at least one etcd endpoint, e.g. --endpoints http://127.0.0.1:2379.", " , ")]
+    [InlineData("error: --endpoints https://127.0.0.1:2379 is not an endpoint of the form http://host:port.", "https://127.0.0.1:2379")]
+    [InlineData("error: --endpoints 127.0.0.1:2379 is not an endpoint of the form http://host:port.", "http://127.0.0.1:2379,127.0.0.1:2379")]
+    [InlineData("error: --endpoints http://127.0.0.1 is not an endpoint of the form http://host:port.", "http://127.0.0.1")]
+    [InlineData("error: --endpoints http://127.0.0.1:2379/v3 is not an endpoint of the form http://host:port.", "http://127.0.0.1:2379/v3")]
+    public async Task Bench_etcd_with_bad_endpoints_exits_with_2_before_connecting(string expected, string endpoints)
+    {
+        var console = new TestConsole();
+
+        var exitCode = await ClientApp.RunAsync(["bench", "etcd", "--endpoints", endpoints, "--ops", "1"], console.Console, console.Error);
+
+        Assert.Equal(ClientApp.ExitUsage, exitCode);
+        Assert.Equal(expected, Assert.Single(console.ErrorLines));
+    }
+
+    [Fact]
+    public async Task Bench_etcd_checks_the_load_shape_like_bench_raft()
+    {
+        var console = new TestConsole();
+
+        var exitCode = await ClientApp.RunAsync(["bench", "etcd", "--clients", "0"], console.Console, console.Error);
+
+        Assert.Equal(ClientApp.ExitUsage, exitCode);
+        Assert.Equal("error: --clients 0 must be between 1 and 4096.", Assert.Single(console.ErrorLines));
+    }
+
     [Fact]
     public async Task Kv_against_an_unreachable_gateway_exits_with_3()
     {

@@ -1,0 +1,106 @@
+using System.Text;
+using Google.Protobuf;
+using Grpc.Net.Client;
+using Orleans.Patterns.Client.Etcd;
+
+namespace Orleans.Patterns.Client.Workload;
+
+/// <summary>
+/// <see cref="PutLoad"/> against etcd's v3 gRPC <c>KV.Put</c>: the baseline for <see cref="RaftBench"/>, with the same
+/// keys, values and callers. A put is acknowledged when etcd answers, which is after the leader has it committed on
+/// a quorum's disks and applied, the same point at which a Raft session's put returns.
+/// </summary>
+/// <remarks>
+/// One channel per endpoint and caller i on endpoint i mod E. This mirrors the Orleans client, which keeps one
+/// connection per gateway silo and multiplexes every session over it; here each channel multiplexes its callers as
+/// HTTP/2 streams. <see cref="SocketsHttpHandler.EnableMultipleHttp2Connections"/> lets a channel open a second
+/// connection if etcd's concurrent-stream limit is ever reached, so no caller queues inside the client: each of the
+/// C callers really has its put on the wire. As with Raft sessions sent through any gateway, a put that reaches a
+/// follower is forwarded to the leader by etcd itself.
+/// </remarks>
+internal sealed class EtcdBench : IDisposable
+{
+    // etcd gives up on a proposal after about 7 s ("request timed out"); past this the client gives up as well.
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
+
+    private readonly GrpcChannel[] _channels;
+    private readonly KV.KVClient[] _callers;
+    private readonly PutLoad _load;
+    private readonly PutBenchSpec _spec;
+
+    public EtcdBench(IReadOnlyList<Uri> endpoints, PutBenchSpec spec)
+    {
+        _spec = spec;
+        _channels = [.. endpoints.Select(e => GrpcChannel.ForAddress(e, new GrpcChannelOptions
+        {
+            HttpHandler = new SocketsHttpHandler { EnableMultipleHttp2Connections = true },
+        }))];
+        _callers = [.. Enumerable.Range(0, spec.Clients).Select(i => new KV.KVClient(_channels[i % _channels.Length]))];
+        _load = new PutLoad(spec);
+        Endpoints = string.Join(",", endpoints.Select(e => e.Authority));
+        Target = endpoints.Count == 1 ? Endpoints : $"{endpoints.Count} endpoints";
+    }
+
+    public long Completed => _load.Completed;
+
+    public string Endpoints { get; }
+
+    /// <summary>Short enough for the table column; the full list is in the command line.</summary>
+    public string Target { get; }
+
+    /// <summary>
+    /// Splits a comma-separated list of <c>http://host:port</c> endpoints. Only plain HTTP: the baseline runs on
+    /// loopback, and TLS would add cost that the Orleans side does not pay.
+    /// </summary>
+    public static IReadOnlyList<Uri> ParseEndpoints(string? text)
+    {
+        var parts = (text ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        if (parts.Length == 0)
+        {
+            throw new UsageException("--endpoints must list at least one etcd endpoint, e.g. --endpoints http://127.0.0.1:2379.");
+        }
+
+        var endpoints = new List<Uri>();
+        foreach (var part in parts)
+        {
+            if (!Uri.TryCreate(part, UriKind.Absolute, out var uri) || uri.Scheme != Uri.UriSchemeHttp
+                || uri.IsDefaultPort || uri.AbsolutePath != "/" || uri.Query.Length > 0)
+            {
+                throw new UsageException($"--endpoints {part} is not an endpoint of the form http://host:port.");
+            }
+
+            endpoints.Add(uri);
+        }
+
+        return endpoints;
+    }
+
+    /// <summary>One unmeasured put per caller: opens the connections and warms both sides' code paths.</summary>
+    public Task WarmUpAsync(CancellationToken cancellationToken) =>
+        Task.WhenAll(_callers.Select((c, i) => PutAsync(c, $"bench-warmup-{i}", "w", cancellationToken)));
+
+    public async Task<PutBenchResult> RunAsync(CancellationToken cancellationToken)
+    {
+        var (writes, firstError) = await _load.RunAsync((client, key, value, ct) => PutAsync(_callers[client], key, value, ct), cancellationToken);
+        return new PutBenchResult(_spec, writes, firstError, Target);
+    }
+
+    public void Dispose()
+    {
+        foreach (var channel in _channels)
+        {
+            channel.Dispose();
+        }
+    }
+
+    private static async Task PutAsync(KV.KVClient caller, string key, string value, CancellationToken cancellationToken)
+    {
+        // Keys and values are ASCII, so their UTF-8 bytes are the same size as the Raft side's strings.
+        var request = new PutRequest
+        {
+            Key = ByteString.CopyFrom(key, Encoding.UTF8),
+            Value = ByteString.CopyFrom(value, Encoding.UTF8),
+        };
+        await caller.PutAsync(request, deadline: DateTime.UtcNow + Deadline, cancellationToken: cancellationToken);
+    }
+}
