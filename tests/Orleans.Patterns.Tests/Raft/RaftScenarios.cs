@@ -58,17 +58,7 @@ internal static class RaftScenarios
             }
         }
 
-        foreach (var node in cluster.Nodes)
-        {
-            if (!node.IsUp)
-            {
-                cluster.Restart(node);
-            }
-
-            cluster.Connect(node);
-        }
-
-        cluster.Network = SimNetwork.Reliable;
+        cluster.RestoreAll();
         cluster.One("k", "end", 5);
     }
 
@@ -111,17 +101,7 @@ internal static class RaftScenarios
             }
         }
 
-        foreach (var node in cluster.Nodes)
-        {
-            if (!node.IsUp)
-            {
-                cluster.Restart(node);
-            }
-
-            cluster.Connect(node);
-        }
-
-        cluster.Network = SimNetwork.Reliable;
+        cluster.RestoreAll();
         var last = cluster.One("k", "end", cluster.Nodes.Count);
 
         // Every server applied the same log up to the last agreement.
@@ -195,17 +175,7 @@ internal static class RaftScenarios
             }
         }
 
-        foreach (var node in cluster.Nodes)
-        {
-            if (!node.IsUp)
-            {
-                cluster.Restart(node);
-            }
-
-            cluster.Connect(node);
-        }
-
-        cluster.Network = SimNetwork.Reliable;
+        cluster.RestoreAll();
         var leaderAtEnd = cluster.CheckOneLeader();
         var voters = leaderAtEnd.Raft!.Config.Voters.Count;
         cluster.One("k", "end", voters);

@@ -123,6 +123,22 @@ internal sealed partial class SimCluster
         Trace("heal");
     }
 
+    /// <summary>The end of a churn run: every server up and connected, and the network reliable, so agreement must follow.</summary>
+    public void RestoreAll()
+    {
+        foreach (var node in Nodes)
+        {
+            if (!node.IsUp)
+            {
+                Restart(node);
+            }
+
+            Connect(node);
+        }
+
+        Network = SimNetwork.Reliable;
+    }
+
     public bool Connected(NodeId a, NodeId b) => _partition.GetValueOrDefault(a) == _partition.GetValueOrDefault(b);
 
     public bool IsConnected(SimNode node) => _partition.GetValueOrDefault(node.Id) >= 0;
