@@ -30,6 +30,10 @@ public sealed class RaftMembershipClusterTests(ITestOutputHelper output) : IAsyn
 
             // Three of the three initial voters: the floor is reached after one removal, with a quorum still alive.
             o.MinimumVoters = 3;
+
+            // A learner is promoted no sooner than one planning round after it was added: a 1 s round gives the
+            // test a wide window to see the learner even when the machine is loaded.
+            o.MembershipCheckInterval = TimeSpan.FromSeconds(1);
         }));
         _cluster = builder.Build();
         await _cluster.DeployAsync();
@@ -64,7 +68,7 @@ public sealed class RaftMembershipClusterTests(ITestOutputHelper output) : IAsyn
         await Eventually.WaitAsync(
             async () =>
             {
-                leaderStatus = await Replica(leader).GetStatus();
+                leaderStatus = await LeaderStatusAsync(live);
                 seenAsLearner |= leaderStatus.Learners.Contains(joined);
                 return leaderStatus.Voters.Contains(joined);
             },
@@ -81,15 +85,16 @@ public sealed class RaftMembershipClusterTests(ITestOutputHelper output) : IAsyn
             Deadline,
             () => $"{joined} applying through {commit}; it applied {joinedStatus.AppliedIndex}");
         Assert.Equal(leaderStatus.Voters, joinedStatus.Voters);
-        Assert.Equal(leader, joinedStatus.Leader);
+        Assert.Equal(leaderStatus.Node, joinedStatus.Leader);
+        leader = leaderStatus.Node;
 
         // One follower stops: removed once dead for the grace period (4 -> 3 voters).
-        var first = Initial.First(n => n != leader);
+        var first = Initial.First(n => n != leader && n != joined);
         var clock = Stopwatch.StartNew();
         await _cluster.StopSiloAsync(_cluster.Silos.Single(s => s.Name == first));
         live.Remove(first);
         await Eventually.WaitAsync(
-            async () => !(leaderStatus = await Replica(leader).GetStatus()).Voters.Contains(first),
+            async () => !(leaderStatus = await LeaderStatusAsync(live)).Voters.Contains(first),
             Deadline,
             () => $"{first} removed at {leader}; voters [{string.Join(", ", leaderStatus.Voters)}]");
         output.WriteLine($"{first} removed {clock.Elapsed} after its silo began stopping");
@@ -97,16 +102,18 @@ public sealed class RaftMembershipClusterTests(ITestOutputHelper output) : IAsyn
         Assert.Equal(live.Order(StringComparer.Ordinal), leaderStatus.Voters);
 
         // Another follower stops: three voters is the floor, so it stays a voter however long it is dead.
+        leader = leaderStatus.Node;
         var second = live.First(n => n != leader);
         await _cluster.StopSiloAsync(_cluster.Silos.Single(s => s.Name == second));
+        var running = live.Where(n => n != second).ToList();
         RaftMembershipStatus plan = null!;
         await Eventually.WaitAsync(
-            async () => (plan = await Replica(leader).GetMembershipStatus()).LastReason?.Contains("is kept", StringComparison.Ordinal) == true,
+            async () => (plan = await Replica((await LeaderStatusAsync(running)).Node).GetMembershipStatus()).LastReason?.Contains("is kept", StringComparison.Ordinal) == true,
             Deadline,
             () => $"{leader} holding {second} at the floor; last plan {plan.LastAction} {plan.LastActionNode} ({plan.LastReason})");
         Assert.StartsWith($"voter {second} dead since ", plan.LastReason, StringComparison.Ordinal);
         Assert.EndsWith("is kept: removing it would leave 2 voters, below the minimum of 3", plan.LastReason, StringComparison.Ordinal);
-        leaderStatus = await Replica(leader).GetStatus();
+        leaderStatus = await LeaderStatusAsync(running);
         Assert.Equal(3, leaderStatus.Voters.Count);
         Assert.Contains(second, leaderStatus.Voters);
 
@@ -140,6 +147,17 @@ public sealed class RaftMembershipClusterTests(ITestOutputHelper output) : IAsyn
     }
 
     private IRaftReplicaGrain Replica(string name) => _cluster.Client.GetGrain<IRaftReplicaGrain>(name);
+
+    /// <summary>
+    /// The status of whichever replica leads now (highest term): leadership may move under load, e.g. an election
+    /// right after a join, and a deposed leader's view of the configuration stops advancing.
+    /// </summary>
+    private async Task<RaftReplicaStatus> LeaderStatusAsync(IEnumerable<string> replicas)
+    {
+        var statuses = await Task.WhenAll(replicas.Select(r => Replica(r).GetStatus()));
+        return statuses.Where(s => s.Role == "Leader").MaxBy(s => s.Term)
+            ?? throw new InvalidOperationException($"no replica leads right now among {string.Join(", ", statuses.Select(s => $"{s.Node} {s.Role} term {s.Term}"))}");
+    }
 
     private async Task<string> WaitForSingleLeaderAsync(IReadOnlyList<string> replicas)
     {
