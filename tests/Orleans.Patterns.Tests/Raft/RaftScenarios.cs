@@ -90,15 +90,7 @@ internal static class RaftScenarios
                     break;
             }
 
-            for (var i = 0; i < 10; i++)
-            {
-                foreach (var candidate in cluster.Nodes.Where(n => n.IsUp))
-                {
-                    cluster.Start(candidate, $"c{random.Next(3)}", $"{proposed++}");
-                }
-
-                cluster.RunFor(TimeSpan.FromMilliseconds(random.Next(5, 20)));
-            }
+            proposed = cluster.ProposeEverywhere(random, "c", proposed, rounds: 10, maxPauseMs: 20);
         }
 
         cluster.RestoreAll();
@@ -164,15 +156,7 @@ internal static class RaftScenarios
                     break;
             }
 
-            for (var i = 0; i < 5; i++)
-            {
-                foreach (var candidate in cluster.Nodes.Where(n => n.IsUp))
-                {
-                    cluster.Start(candidate, $"m{random.Next(3)}", $"{proposed++}");
-                }
-
-                cluster.RunFor(TimeSpan.FromMilliseconds(random.Next(5, 30)));
-            }
+            proposed = cluster.ProposeEverywhere(random, "m", proposed, rounds: 5, maxPauseMs: 30);
         }
 
         cluster.RestoreAll();
