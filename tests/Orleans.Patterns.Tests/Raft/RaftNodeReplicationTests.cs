@@ -102,6 +102,48 @@ public sealed class RaftNodeReplicationTests
     }
 
     [Fact]
+    public void LeaderAppendsMayLeaveBeforeItsOwnWrite_AndTwoFollowersCommitWithoutIt()
+    {
+        var node = Create(N1, term: 1);
+        ElectLeader(node, Plain);
+        Drain(node);
+        node.Step(Ack(N2, 2, 1));
+        node.Step(Ack(N3, 2, 1));
+        Drain(node);
+
+        node.Propose(new byte[] { 7 });
+        var ready = node.GetReady();
+        Assert.True(ready.SendBeforePersist);
+        Assert.Equal(2, Assert.Single(ready.ToPersist.Entries).Index);
+        Assert.Equal([N2, N3], ready.Messages.OfType<AppendEntries>().Where(m => m.Entries.Count > 0).Select(m => m.To).Order());
+
+        // Both followers stored entry 2 while the leader's own write is still running: a majority without the leader.
+        node.Step(Ack(N2, 2, 2));
+        Assert.Equal(1, node.CommitIndex);
+        node.Step(Ack(N3, 2, 2));
+        Assert.Equal(2, node.CommitIndex);
+        node.Advance(ready);
+        Assert.Equal(2, Assert.Single(Drain(node).Committed).Index);
+    }
+
+    [Fact]
+    public void MessagesThatPromiseDurabilityWaitForTheWrite()
+    {
+        // A follower's acknowledgement promises the entries it stored.
+        var follower = Create(N1, term: 2, logTerms: [1]);
+        follower.Step(new AppendEntries(N2, N1, 2, 1, 1, [new LogEntry(2, 2, EntryKind.Command, new byte[] { 2 })], 1));
+        Assert.False(follower.GetReady().SendBeforePersist);
+
+        // A candidate's vote requests (and its vote for itself) ride on a term not yet on disk.
+        var candidate = Create(N1, Plain, term: 1);
+        candidate.AdvanceClock(2 * Plain.ElectionTimeout);
+        Assert.Equal(RaftRole.Candidate, candidate.Role);
+        var campaign = candidate.GetReady();
+        Assert.False(campaign.SendBeforePersist);
+        Assert.NotNull(campaign.ToPersist.HardState);
+    }
+
+    [Fact]
     public void FlowControl_BoundsInflightMessagesAndEntriesPerMessage()
     {
         var options = Plain with { MaxInflightMessages = 2, MaxEntriesPerMessage = 3 };

@@ -36,6 +36,13 @@ public sealed partial class RaftNode
 
         var hardState = CurrentHardState;
         var batch = new PersistBatch(hardState != _lastHardState ? hardState : null, _log.TakeUnstable(), _snapshotToPersist);
+
+        // A leader's messages promise nothing this batch makes durable as long as its term and vote are already on disk
+        // (only the commit index may change, which is a hint): it may send while it writes (thesis §10.2.1).
+        var sendBeforePersist = _role is LeaderState
+            && hardState.Term == _lastHardState.Term
+            && hardState.VotedFor == _lastHardState.VotedFor
+            && _snapshotToPersist is null;
         _lastHardState = hardState;
         _snapshotToPersist = null;
         _truncatedSinceReady = long.MaxValue;
@@ -48,7 +55,7 @@ public sealed partial class RaftNode
 
         _applied = _commit;
         var softState = SoftState;
-        var ready = new Ready(batch, [.. _messages], committed, [.. _readStates], [.. _droppedReads], softState != _lastSoftState ? softState : null);
+        var ready = new Ready(batch, [.. _messages], committed, [.. _readStates], [.. _droppedReads], softState != _lastSoftState ? softState : null, sendBeforePersist);
         _lastSoftState = softState;
         _messages.Clear();
         _readStates.Clear();

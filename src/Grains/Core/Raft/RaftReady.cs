@@ -38,12 +38,21 @@ public abstract record RequestOutcome
 /// <see cref="CommittedEntries"/> in order; then serve <see cref="ReadStates"/> and fail <see cref="DroppedReads"/>
 /// (the leader lost office before confirming them; retry at the new leader); then call
 /// <see cref="RaftNode.Advance(Ready)"/>. Messages may promise what <see cref="ToPersist"/> holds (a vote, an
-/// acknowledged entry), so they must never leave before it is durable (Raft Figure 2, "Persistent state").
+/// acknowledged entry), so they must never leave before it is durable (Raft Figure 2, "Persistent state") — unless
+/// <see cref="SendBeforePersist"/> says they promise nothing of it.
 /// </summary>
+/// <remarks>
+/// <c>SendBeforePersist</c> is true when <see cref="Messages"/> may leave while <see cref="ToPersist"/> is still being
+/// written (thesis §10.2.1): they are a leader's, in a term and with a vote already durable, so they carry entries but
+/// promise nothing about this replica's disk. The leader counts its own entries toward a majority only after
+/// <see cref="RaftNode.Advance"/>, so a commit never rests on an entry the leader has not stored; the followers'
+/// acknowledgements may meanwhile commit it without the leader.
+/// </remarks>
 public sealed record Ready(
     PersistBatch ToPersist,
     IReadOnlyList<RaftMessage> Messages,
     IReadOnlyList<LogEntry> CommittedEntries,
     IReadOnlyList<ReadState> ReadStates,
     IReadOnlyList<long> DroppedReads,
-    SoftState? SoftState);
+    SoftState? SoftState,
+    bool SendBeforePersist = false);

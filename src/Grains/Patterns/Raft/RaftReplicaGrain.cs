@@ -296,7 +296,10 @@ internal sealed partial class RaftReplicaGrain(
         return DrainAsync();
     }
 
-    /// <summary>The Ready cycle (see <see cref="Ready"/>): persist, then send, then apply, then serve reads, then advance.</summary>
+    /// <summary>
+    /// The Ready cycle (see <see cref="Ready"/>): persist, then send (a leader sends first when the Ready allows it), then
+    /// apply, then serve reads, then advance.
+    /// </summary>
     private async Task DrainAsync()
     {
         if (_draining)
@@ -310,6 +313,11 @@ internal sealed partial class RaftReplicaGrain(
             while (_node.HasReady)
             {
                 var ready = _node.GetReady();
+                if (ready.SendBeforePersist)
+                {
+                    Send(ready.Messages); // a leader's appends travel while its own disk write runs (thesis §10.2.1)
+                }
+
                 if (!ready.ToPersist.IsEmpty)
                 {
                     await _storage.PersistAsync(ready.ToPersist, CancellationToken.None);
@@ -321,7 +329,11 @@ internal sealed partial class RaftReplicaGrain(
                     _snapshotIndex = installed.Metadata.Index;
                 }
 
-                Send(ready.Messages);
+                if (!ready.SendBeforePersist)
+                {
+                    Send(ready.Messages);
+                }
+
                 Apply(ready.CommittedEntries);
                 foreach (var read in ready.ReadStates)
                 {

@@ -211,6 +211,12 @@ internal sealed partial class SimCluster
                 Checker.OnLeader(node.Id, soft.Term, raft);
             }
 
+            if (ready.SendBeforePersist)
+            {
+                // Thesis §10.2.1: a leader's appends leave now; a crash before the disk write completes loses them here.
+                SendAll(ready.Messages);
+            }
+
             node.Persisting = true;
             var epoch = node.Epoch;
             var persistAt = ready.ToPersist.IsEmpty ? Now : Now + Network.DiskDelay;
@@ -237,9 +243,9 @@ internal sealed partial class SimCluster
             node.StateMachine.Restore(snapshot);
         }
 
-        foreach (var message in ready.Messages)
+        if (!ready.SendBeforePersist)
         {
-            SendMessage(message);
+            SendAll(ready.Messages);
         }
 
         foreach (var entry in ready.CommittedEntries)
@@ -263,6 +269,14 @@ internal sealed partial class SimCluster
         raft.Advance(ready);
         raft.AdvanceClock(Now);
         Pump(node);
+    }
+
+    private void SendAll(IReadOnlyList<RaftMessage> messages)
+    {
+        foreach (var message in messages)
+        {
+            SendMessage(message);
+        }
     }
 
     private void SendMessage(RaftMessage message)
