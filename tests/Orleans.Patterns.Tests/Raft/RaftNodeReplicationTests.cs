@@ -123,7 +123,14 @@ public sealed class RaftNodeReplicationTests
         node.Step(Ack(N3, 2, 2));
         Assert.Equal(2, node.CommitIndex);
         node.Advance(ready);
-        Assert.Equal(2, Assert.Single(Drain(node).Committed).Index);
+
+        // Entry 3 is proposed in the same Ready that hands out committed entry 2: 2 is on disk already, so it may be
+        // applied (and its client answered) while 3 is written.
+        node.Propose(new byte[] { 8 });
+        var next = node.GetReady();
+        Assert.Equal(2, Assert.Single(next.CommittedEntries).Index);
+        Assert.Equal(3, Assert.Single(next.ToPersist.Entries).Index);
+        Assert.True(next.ApplyBeforePersist);
     }
 
     [Fact]
@@ -131,8 +138,13 @@ public sealed class RaftNodeReplicationTests
     {
         // A follower's acknowledgement promises the entries it stored.
         var follower = Create(N1, term: 2, logTerms: [1]);
-        follower.Step(new AppendEntries(N2, N1, 2, 1, 1, [new LogEntry(2, 2, EntryKind.Command, new byte[] { 2 })], 1));
-        Assert.False(follower.GetReady().SendBeforePersist);
+        follower.Step(new AppendEntries(N2, N1, 2, 1, 1, [new LogEntry(2, 2, EntryKind.Command, new byte[] { 2 })], 2));
+        var stored = follower.GetReady();
+        Assert.False(stored.SendBeforePersist);
+
+        // The leader's commit covers the entry this very batch stores: applying it must wait for the write.
+        Assert.Equal([1L, 2L], stored.CommittedEntries.Select(e => e.Index));
+        Assert.False(stored.ApplyBeforePersist);
 
         // A candidate's vote requests (and its vote for itself) ride on a term not yet on disk.
         var candidate = Create(N1, Plain, term: 1);

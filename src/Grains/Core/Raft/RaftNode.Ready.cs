@@ -54,8 +54,10 @@ public sealed partial class RaftNode
         }
 
         _applied = _commit;
+        var applyBeforePersist = batch.Snapshot is null
+            && (committed.Count == 0 || batch.Entries.Count == 0 || committed[^1].Index < batch.Entries[0].Index);
         var softState = SoftState;
-        var ready = new Ready(batch, [.. _messages], committed, [.. _readStates], [.. _droppedReads], softState != _lastSoftState ? softState : null, sendBeforePersist);
+        var ready = new Ready(batch, [.. _messages], committed, [.. _readStates], [.. _droppedReads], softState != _lastSoftState ? softState : null, sendBeforePersist, applyBeforePersist);
         _lastSoftState = softState;
         _messages.Clear();
         _readStates.Clear();

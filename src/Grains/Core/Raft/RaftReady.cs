@@ -47,6 +47,12 @@ public abstract record RequestOutcome
 /// promise nothing about this replica's disk. The leader counts its own entries toward a majority only after
 /// <see cref="RaftNode.Advance"/>, so a commit never rests on an entry the leader has not stored; the followers'
 /// acknowledgements may meanwhile commit it without the leader.
+/// <para>
+/// <c>ApplyBeforePersist</c> is true when <see cref="CommittedEntries"/> (and the reads waiting on them) may be applied
+/// and served while <see cref="ToPersist"/> is written: none of them is in this batch and it installs no snapshot, so
+/// each is already on this replica's disk and on a majority's. A leader's client then hears of its commit without
+/// waiting for the disk write of the next batch, as etcd's apply runs beside its WAL write.
+/// </para>
 /// </remarks>
 public sealed record Ready(
     PersistBatch ToPersist,
@@ -55,4 +61,5 @@ public sealed record Ready(
     IReadOnlyList<ReadState> ReadStates,
     IReadOnlyList<long> DroppedReads,
     SoftState? SoftState,
-    bool SendBeforePersist = false);
+    bool SendBeforePersist = false,
+    bool ApplyBeforePersist = false);

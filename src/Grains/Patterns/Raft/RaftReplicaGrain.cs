@@ -297,8 +297,8 @@ internal sealed partial class RaftReplicaGrain(
     }
 
     /// <summary>
-    /// The Ready cycle (see <see cref="Ready"/>): persist, then send (a leader sends first when the Ready allows it), then
-    /// apply, then serve reads, then advance.
+    /// The Ready cycle (see <see cref="Ready"/>): persist, then send, then apply and serve reads, then advance; sending
+    /// and applying move ahead of the disk write when the Ready says they promise nothing it holds.
     /// </summary>
     private async Task DrainAsync()
     {
@@ -318,6 +318,11 @@ internal sealed partial class RaftReplicaGrain(
                     Send(ready.Messages); // a leader's appends travel while its own disk write runs (thesis §10.2.1)
                 }
 
+                if (ready.ApplyBeforePersist)
+                {
+                    ApplyAndServe(ready); // committed earlier, already on this disk: answer clients during the write
+                }
+
                 if (!ready.ToPersist.IsEmpty)
                 {
                     await _storage.PersistAsync(ready.ToPersist, CancellationToken.None);
@@ -334,26 +339,11 @@ internal sealed partial class RaftReplicaGrain(
                     Send(ready.Messages);
                 }
 
-                Apply(ready.CommittedEntries);
-                foreach (var read in ready.ReadStates)
+                if (!ready.ApplyBeforePersist)
                 {
-                    if (_pendingReads.Remove(read.RequestId, out var pending))
-                    {
-                        _readsAwaitingApply.Add((read.Index, pending.Key, pending.Done));
-                    }
+                    ApplyAndServe(ready);
                 }
 
-                foreach (var dropped in ready.DroppedReads)
-                {
-                    // The leader lost office before confirming these reads: they were never served, so the client
-                    // may retry them at once wherever the leader is now.
-                    if (_pendingReads.Remove(dropped, out var pending))
-                    {
-                        pending.Done.TrySetException(new NotLeaderException(_name, _node.Leader?.Value));
-                    }
-                }
-
-                ServeReads();
                 if (ready.SoftState is { } soft)
                 {
                     OnSoftState(soft);
@@ -367,6 +357,31 @@ internal sealed partial class RaftReplicaGrain(
         {
             _draining = false;
         }
+    }
+
+    /// <summary>Applies the Ready's committed entries, then serves the reads it confirmed and fails those it dropped.</summary>
+    private void ApplyAndServe(Ready ready)
+    {
+        Apply(ready.CommittedEntries);
+        foreach (var read in ready.ReadStates)
+        {
+            if (_pendingReads.Remove(read.RequestId, out var pending))
+            {
+                _readsAwaitingApply.Add((read.Index, pending.Key, pending.Done));
+            }
+        }
+
+        foreach (var dropped in ready.DroppedReads)
+        {
+            // The leader lost office before confirming these reads: they were never served, so the client
+            // may retry them at once wherever the leader is now.
+            if (_pendingReads.Remove(dropped, out var pending))
+            {
+                pending.Done.TrySetException(new NotLeaderException(_name, _node.Leader?.Value));
+            }
+        }
+
+        ServeReads();
     }
 
     private void Send(IReadOnlyList<RaftMessage> messages)

@@ -217,6 +217,11 @@ internal sealed partial class SimCluster
                 SendAll(ready.Messages);
             }
 
+            if (ready.ApplyBeforePersist)
+            {
+                ApplyAll(node, ready); // committed entries already on this disk: applied while the write runs
+            }
+
             node.Persisting = true;
             var epoch = node.Epoch;
             var persistAt = ready.ToPersist.IsEmpty ? Now : Now + Network.DiskDelay;
@@ -248,14 +253,11 @@ internal sealed partial class SimCluster
             SendAll(ready.Messages);
         }
 
-        foreach (var entry in ready.CommittedEntries)
+        if (!ready.ApplyBeforePersist)
         {
-            node.StateMachine.Apply(entry);
-            Checker.OnApplied(node.Id, entry);
-            node.AppliedLog[entry.Index] = KvStateMachine.Describe(entry);
+            ApplyAll(node, ready);
         }
 
-        node.ReadStates.AddRange(ready.ReadStates);
         if (SnapshotEvery > 0
             && node.StateMachine.AppliedIndex - node.Storage.SnapshotIndex >= SnapshotEvery
             && raft.SnapshotMetadataAt(node.StateMachine.AppliedIndex) is { } metadata)
@@ -269,6 +271,18 @@ internal sealed partial class SimCluster
         raft.Advance(ready);
         raft.AdvanceClock(Now);
         Pump(node);
+    }
+
+    private void ApplyAll(SimNode node, Ready ready)
+    {
+        foreach (var entry in ready.CommittedEntries)
+        {
+            node.StateMachine.Apply(entry);
+            Checker.OnApplied(node.Id, entry);
+            node.AppliedLog[entry.Index] = KvStateMachine.Describe(entry);
+        }
+
+        node.ReadStates.AddRange(ready.ReadStates);
     }
 
     private void SendAll(IReadOnlyList<RaftMessage> messages)
