@@ -134,6 +134,46 @@ public sealed class RaftNodeReplicationTests
     }
 
     [Fact]
+    public void CommitLearnedDuringAWriteIsHandedOutAtOnce_IfTheEntryIsAlreadyOnDisk()
+    {
+        var node = Create(N1, term: 1);
+        ElectLeader(node, Plain);
+        Drain(node);
+        node.Step(Ack(N2, 2, 1));
+        Drain(node);
+
+        node.Propose(new byte[] { 2 });
+        node.Advance(node.GetReady()); // entry 2 on the leader's disk
+        node.Propose(new byte[] { 3 });
+        var writing = node.GetReady(); // entry 3 being written
+        Assert.True(writing.ApplyBeforePersist);
+
+        // n2 acknowledges 2 and 3 during the write: 2 (n2 and the leader's disk) commits and is handed out now; 3
+        // commits only once the leader stored it too.
+        node.Step(Ack(N2, 2, 3));
+        Assert.Equal(2, node.CommitIndex);
+        Assert.Equal(2, Assert.Single(node.TakeStableCommitted()).Index);
+        Assert.Empty(node.TakeStableCommitted());
+        node.Advance(writing);
+        Assert.Equal(3, node.CommitIndex);
+        Assert.Equal(3, Assert.Single(node.TakeStableCommitted()).Index);
+        Assert.Empty(Drain(node).Committed);
+    }
+
+    [Fact]
+    public void NothingIsHandedOutAheadOfAReadyWhoseEntriesWaitForTheWrite()
+    {
+        // A follower's Ready whose commit covers the entry it stores: applying must keep log order, so nothing jumps it.
+        var follower = Create(N1, term: 2, logTerms: [1]);
+        follower.Step(new AppendEntries(N2, N1, 2, 1, 1, [new LogEntry(2, 2, EntryKind.Command, new byte[] { 2 })], 2));
+        var ready = follower.GetReady();
+        Assert.False(ready.ApplyBeforePersist);
+        Assert.Empty(follower.TakeStableCommitted());
+        follower.Advance(ready);
+        Assert.Empty(follower.TakeStableCommitted());
+    }
+
+    [Fact]
     public void MessagesThatPromiseDurabilityWaitForTheWrite()
     {
         // A follower's acknowledgement promises the entries it stored.

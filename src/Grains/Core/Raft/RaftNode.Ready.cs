@@ -66,6 +66,30 @@ public sealed partial class RaftNode
         return ready;
     }
 
+    /// <summary>
+    /// Committed entries this replica already holds on its disk, handed out at once even while a Ready is outstanding,
+    /// so a commit learned during a disk write is applied (and its client answered) without waiting for that write.
+    /// Empty unless the outstanding Ready, if any, had <see cref="Ready.ApplyBeforePersist"/> and the host applied its
+    /// entries before persisting (entries must be applied in order); the next Ready does not repeat what this returns.
+    /// </summary>
+    public IReadOnlyList<LogEntry> TakeStableCommitted()
+    {
+        var upTo = Math.Min(_commit, _stableIndex);
+        if (upTo <= _applied || _outstanding is { ApplyBeforePersist: false })
+        {
+            return [];
+        }
+
+        var entries = new List<LogEntry>((int)Math.Min(upTo - _applied, 1024));
+        for (var index = _applied + 1; index <= upTo; index++)
+        {
+            entries.Add(_log.Get(index));
+        }
+
+        _applied = upTo;
+        return entries;
+    }
+
     /// <summary>The host persisted, sent, applied and served <paramref name="ready"/>.</summary>
     public void Advance(Ready ready)
     {

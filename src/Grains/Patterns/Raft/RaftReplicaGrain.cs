@@ -114,6 +114,13 @@ internal sealed partial class RaftReplicaGrain(
     public Task Deliver(byte[] message)
     {
         _node.Step(RaftMessageCodec.Decode(message));
+        if (_draining)
+        {
+            // A Ready is out, waiting for the disk: apply what this message committed now, not after that write.
+            Apply(_node.TakeStableCommitted());
+            ServeReads();
+        }
+
         return DrainAsync();
     }
 

@@ -181,6 +181,12 @@ internal sealed partial class SimCluster
 
         raft.AdvanceClock(Now);
         input(raft);
+        if (node.Persisting)
+        {
+            // As the grain does: what the input committed and this disk already holds is applied during the write.
+            ApplyEntries(node, raft.TakeStableCommitted());
+        }
+
         Pump(node);
     }
 
@@ -275,14 +281,18 @@ internal sealed partial class SimCluster
 
     private void ApplyAll(SimNode node, Ready ready)
     {
-        foreach (var entry in ready.CommittedEntries)
+        ApplyEntries(node, ready.CommittedEntries);
+        node.ReadStates.AddRange(ready.ReadStates);
+    }
+
+    private void ApplyEntries(SimNode node, IReadOnlyList<LogEntry> entries)
+    {
+        foreach (var entry in entries)
         {
             node.StateMachine.Apply(entry);
             Checker.OnApplied(node.Id, entry);
             node.AppliedLog[entry.Index] = KvStateMachine.Describe(entry);
         }
-
-        node.ReadStates.AddRange(ready.ReadStates);
     }
 
     private void SendAll(IReadOnlyList<RaftMessage> messages)
