@@ -120,10 +120,14 @@ public sealed class RaftKvClient(IGrainFactory grains, IReadOnlyList<string> rep
     /// </summary>
     private async Task<string?> OtherLeaderAsync(Task attempt, string target, TimeSpan probeAfter, CancellationToken cancellationToken)
     {
-        if (await Task.WhenAny(attempt, Task.Delay(probeAfter, cancellationToken)) == attempt)
+        // WaitAsync's timer is dropped as soon as the attempt completes, so the common fast write leaves no timer behind.
+        await attempt.WaitAsync(probeAfter, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        if (attempt.IsCompleted)
         {
             return null;
         }
+
+        cancellationToken.ThrowIfCancellationRequested();
 
         var others = replicas.Where(r => r != target).ToList();
         while (!attempt.IsCompleted)
