@@ -78,9 +78,13 @@ internal static class SiloControl
         await latest.WithSilo(after).UpdateAsync(cancellationToken);
 
         var deadline = DateTime.UtcNow + timeout;
+        var missed = 0;
         while (true)
         {
-            if (!SiloProcesses.IsRunning(pid, silo.Name))
+            // Twice in a row, 100 ms apart: right after the start the process is still passing through setsid and sh
+            // into the silo, and one look at /proc/<pid>/cmdline in that window is not an exit.
+            missed = SiloProcesses.IsRunning(pid, silo.Name) ? 0 : missed + 1;
+            if (missed >= 2)
             {
                 throw new ClusterUnavailableException($"{silo.Name} (pid {pid}) exited while starting; log {silo.LogPath}:\n{Tail(silo.LogPath, 8)}");
             }

@@ -125,6 +125,8 @@ internal sealed class FailoverBench(ClusterConnection connection, ClusterFile fi
             throw new ClusterUnavailableException($"{victim.Name} (pid {victim.ProcessId}) was not running when its turn to be killed came.");
         }
 
+        // Wall-clock time in the silo logs' format, to line the trial up with the survivors' role changes.
+        narrate($"trial {number}: SIGKILL {victim.Name} (pid {victim.ProcessId}) at {DateTime.Now:HH:mm:ss.fff}");
         var election = WatchForNewLeaderAsync(leader, killedAt, cancellationToken);
         var gap = await WaitForCommitAsync(acknowledged, leader, killedAt, cancellationToken);
         await Task.Delay(AfterFirstCommit, cancellationToken);

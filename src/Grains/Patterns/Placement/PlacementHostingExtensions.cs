@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Orleans.Patterns.Placement;
 using Orleans.Patterns.Telemetry;
+using Orleans.Runtime.GrainDirectory;
 
 namespace Orleans.Hosting;
 
@@ -32,7 +33,8 @@ public static class PlacementHostingExtensions
 
     /// <summary>
     /// Registers <see cref="SiloPinnedPlacement"/> and its director, so grain classes marked
-    /// <see cref="SiloPinnedPlacementAttribute"/> (one grain per silo, keyed by silo name) can be placed.
+    /// <see cref="SiloPinnedPlacementAttribute"/> (one grain per silo, keyed by silo name) can be placed, and
+    /// locates those grains from membership instead of Orleans' directory (see <see cref="SiloPinnedGrainDirectory"/>).
     /// Safe to call more than once; modules built on pinned grains call it themselves.
     /// </summary>
     public static ISiloBuilder AddSiloPinnedPlacement(this ISiloBuilder builder)
@@ -46,6 +48,8 @@ public static class PlacementHostingExtensions
         // Registered plainly as well, so the check above sees it; Orleans resolves the director by strategy key.
         builder.Services.AddSingleton<SiloPinnedPlacementDirector>();
         builder.AddPlacementDirector<SiloPinnedPlacement>(sp => sp.GetRequiredService<SiloPinnedPlacementDirector>());
+        builder.Services.AddSingleton<SiloPinnedGrainDirectory>();
+        builder.Services.AddSingleton<IGrainDirectoryResolver, SiloPinnedGrainDirectoryResolver>();
         return builder;
     }
 
