@@ -123,6 +123,7 @@ public static class SiloHost
                 o.HeartbeatInterval = settings.RaftHeartbeatInterval;
                 o.TickInterval = HostSettings.ReplicaTick;
             });
+            silo.AddGossipMembership();
             silo.AddUserGrains();
             silo.AddFileGrainStorage(UserHostingExtensions.UserStorageName, o => o.RootDirectory = settings.StorageDirectory);
             if (settings.Dashboard.Enabled)

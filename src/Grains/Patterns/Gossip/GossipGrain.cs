@@ -1,0 +1,132 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Concurrency;
+using Orleans.Patterns.Placement;
+
+namespace Orleans.Patterns.Gossip;
+
+/// <summary>
+/// The thin adapter between a <see cref="SwimNode"/> and Orleans: owns the member's identity (its silo's name and
+/// address), its timer and its messages; every protocol decision is the core's.
+/// </summary>
+/// <remarks>
+/// Reentrant: every call is short and synchronous between its first and last line (the core is touched only there),
+/// so interleaving cannot split a core step; peers talk one-way, so two members never wait on each other.
+/// </remarks>
+[SiloPinnedPlacement, Reentrant, CollectionAgeLimit(AlwaysActive = true)]
+internal sealed partial class GossipGrain(
+    IOptions<GossipOptions> options,
+    ILocalSiloDetails localSilo,
+    IClusterMembershipService membership,
+    TimeProvider timeProvider,
+    ILogger<GossipGrain> logger) : Grain, IGossipGrain
+{
+    private readonly GossipOptions _options = options.Value;
+    private SwimNode _node = null!;
+    private long _startTimestamp;
+
+    private TimeSpan Now => timeProvider.GetElapsedTime(_startTimestamp);
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        var name = this.GetPrimaryKeyString();
+        SiloPinnedActivation.EnsureOnOwnSilo(this, localSilo.Name);
+        _startTimestamp = timeProvider.GetTimestamp();
+
+        // The silo's generation grows with every start, so a restarted silo comes back at a higher incarnation than
+        // any its previous life reached by refuting, and its new Alive overrides the old Dead everywhere.
+        var self = new Member(name, localSilo.SiloAddress.Endpoint.ToString(), [new("generation", localSilo.SiloAddress.Generation.ToString(System.Globalization.CultureInfo.InvariantCulture))]);
+        _node = new SwimNode(self, _options.Swim, new Random(), Now, incarnation: Math.Max(0, localSilo.SiloAddress.Generation));
+        _node.Join(ActivePeers());
+        LogStarted(name, _node.Incarnation);
+
+        this.RegisterGrainTimer(
+            static (self, _) => self.OnTick(),
+            this,
+            new GrainTimerCreationOptions(_options.TickInterval, _options.TickInterval) { Interleave = true, KeepAlive = true });
+        Flush();
+        return Task.CompletedTask;
+    }
+
+    public Task Start() => Task.CompletedTask; // activation is the start
+
+    public Task Deliver(byte[] message)
+    {
+        _node.Receive(SwimMessageCodec.Decode(message), Now);
+        Flush();
+        return Task.CompletedTask;
+    }
+
+    public Task ReportSuspect(string member)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(member);
+        _node.Tick(Now);
+        if (_node.ReportSuspect(member))
+        {
+            LogReported(_node.Name, member);
+        }
+
+        Flush();
+        return Task.CompletedTask;
+    }
+
+    public Task<GossipView> GetView()
+    {
+        var now = Now;
+        var members = _node.View().Entries.Values
+            .Select(e => new GossipMember(e.Member.Name, e.Status.State.ToString(), e.Status.Incarnation, e.Member.Address, e.Member.Tags, now - e.LastChange))
+            .ToList();
+        return Task.FromResult(new GossipView(_node.Name, _node.Incarnation, _node.LocalHealth, members));
+    }
+
+    private Task OnTick()
+    {
+        _node.Tick(Now);
+        Flush();
+        return Task.CompletedTask;
+    }
+
+    private IEnumerable<string> ActivePeers() =>
+        membership.CurrentSnapshot.Members.Values
+            .Where(m => m.Status == SiloStatus.Active && m.Name != localSilo.Name)
+            .Select(m => m.Name);
+
+    private void Flush()
+    {
+        if (!_node.HasReady)
+        {
+            return;
+        }
+
+        var ready = _node.GetReady();
+        foreach (var message in ready.Messages)
+        {
+            try
+            {
+                // One-way: a lost message is SWIM's ordinary case; a member whose silo is gone fails placement fast.
+                _ = GrainFactory.GetGrain<IGossipGrain>(message.To).Deliver(SwimMessageCodec.Encode(message));
+            }
+            catch (Exception e) when (e is OrleansException or TimeoutException)
+            {
+                LogSendFailed(e, _node.Name, message.To);
+            }
+        }
+
+        foreach (var change in ready.Events)
+        {
+            LogChange(_node.Name, change.Member, change.Change.ToString(), change.Status.ToString());
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Gossip member {Node} started at incarnation {Incarnation}")]
+    private partial void LogStarted(string node, int incarnation);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Gossip member {Node}: {Member} {Change} ({Status})")]
+    private partial void LogChange(string node, string member, string change, string status);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Gossip member {Node}: the watchdog convicted {Member}; suspecting it now")]
+    private partial void LogReported(string node, string member);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Gossip member {Node}: could not send to {Peer}")]
+    private partial void LogSendFailed(Exception exception, string node, string peer);
+}

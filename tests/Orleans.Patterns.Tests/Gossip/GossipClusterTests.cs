@@ -1,0 +1,102 @@
+using Orleans.Patterns.Chaos;
+using Orleans.Patterns.Gossip;
+using Orleans.Patterns.Tests.Infrastructure;
+using Orleans.TestingHost;
+using Xunit.Abstractions;
+
+namespace Orleans.Patterns.Tests.Gossip;
+
+/// <summary>
+/// The gossip members and watchdogs on real (in-process) silos: four silos, so each watchdog watches the three others
+/// and a failure leaves three views to agree. One test walks a hang, its end, a crash and a restart on one cluster.
+/// </summary>
+[Trait("Category", "Cluster")]
+public sealed class GossipClusterTests(ITestOutputHelper output) : IAsyncLifetime
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
+    private static readonly string[] GossipInterfaces = [nameof(IGossipGrain), nameof(IHeartbeatWatchdogGrain)];
+    private InProcessTestCluster _cluster = null!;
+
+    public async Task InitializeAsync()
+    {
+        var builder = new InProcessTestClusterBuilder(4);
+        builder.ConfigureSilo((_, silo) => silo.AddGossipMembership().AddChaos());
+        _cluster = builder.Build();
+        await _cluster.DeployAsync();
+    }
+
+    public Task DisposeAsync() => _cluster.DisposeAsync().AsTask();
+
+    [Fact]
+    public async Task Hung_and_killed_silos_are_convicted_and_dead_in_every_view_and_come_back_at_a_higher_incarnation()
+    {
+        var names = _cluster.Silos.Select(s => s.Name).Order(StringComparer.Ordinal).ToList();
+        await Eventually.WaitAsync(
+            async () => (await ViewsAsync(names)).All(v => names.All(n => StateIn(v, n) == "Alive")),
+            Deadline,
+            () => "every view listing every silo alive");
+
+        // A hang: the victim's process lives (Orleans keeps it active) but its gossip and heartbeats go unanswered.
+        var victim = _cluster.Silos.Single(s => s.Name == "Silo_3");
+        var survivors = names.Where(n => n != victim.Name).ToList();
+        var incarnation = await IncarnationAsync(victim.Name);
+        output.WriteLine($"hang {victim.Name} (incarnation {incarnation})");
+        await _cluster.Client.SetRulesEverywhereAsync([new PartitionRule("hang", [.. GossipInterfaces], [[victim.Name], [.. survivors]])]);
+        await Eventually.WaitAsync(
+            async () => (await HealthAsync(survivors)).All(h => h.RecentVerdicts.Any(v => v.Peer == victim.Name && v.Verdict == "Convicted")),
+            Deadline,
+            () => $"every surviving watchdog convicting {victim.Name}");
+        await Eventually.WaitAsync(
+            async () => (await ViewsAsync(survivors)).All(v => StateIn(v, victim.Name) == "Dead"),
+            Deadline,
+            () => $"{victim.Name} dead in every surviving view");
+        await PrintViewsAsync(survivors);
+
+        // The hang ends: the victim learns it was declared dead, refutes with a higher incarnation, and is re-admitted.
+        await _cluster.Client.HealEverywhereAsync();
+        await Eventually.WaitAsync(
+            async () => (await ViewsAsync(names)).All(v => v.Members.Any(m => m.Name == victim.Name && m.Status == "Alive" && m.Incarnation > incarnation)),
+            Deadline,
+            () => $"{victim.Name} alive again above incarnation {incarnation} in every view");
+        await Eventually.WaitAsync(
+            async () => (await HealthAsync(survivors)).All(h => h.Peers.Any(p => p.Peer == victim.Name && !p.Convicted)),
+            Deadline,
+            () => $"every surviving watchdog re-admitting {victim.Name}");
+
+        // A crash, then a restart under the same name: the new life starts above everything the old one reached.
+        incarnation = await IncarnationAsync(victim.Name);
+        output.WriteLine($"kill {victim.Name} (incarnation {incarnation})");
+        await _cluster.KillSiloAsync(victim);
+        await Eventually.WaitAsync(
+            async () => (await ViewsAsync(survivors)).All(v => StateIn(v, victim.Name) == "Dead"),
+            Deadline,
+            () => $"{victim.Name} dead in every surviving view after the kill");
+        await PrintViewsAsync(survivors);
+        var restarted = await _cluster.StartSiloAsync(victim.InstanceNumber, _cluster.Options);
+        Assert.Equal(victim.Name, restarted.Name);
+        await Eventually.WaitAsync(
+            async () => (await ViewsAsync(names)).All(v => v.Members.Any(m => m.Name == victim.Name && m.Status == "Alive" && m.Incarnation > incarnation)),
+            Deadline,
+            () => $"restarted {victim.Name} alive above incarnation {incarnation} in every view");
+        await PrintViewsAsync(names);
+    }
+
+    private async Task<int> IncarnationAsync(string member) =>
+        (await ViewsAsync(_cluster.Silos.Select(s => s.Name))).Max(v => v.Members.Single(m => m.Name == member).Incarnation);
+
+    private async Task PrintViewsAsync(IEnumerable<string> silos)
+    {
+        foreach (var view in await ViewsAsync(silos))
+        {
+            output.WriteLine($"{view.Silo}: {string.Join(", ", view.Members.Select(m => $"{m.Name} {m.Status}({m.Incarnation})"))}");
+        }
+    }
+
+    private async Task<GossipView[]> ViewsAsync(IEnumerable<string> silos) =>
+        await Task.WhenAll(silos.Select(s => _cluster.Client.GetGrain<IGossipGrain>(s).GetView()));
+
+    private async Task<WatchdogHealth[]> HealthAsync(IEnumerable<string> silos) =>
+        await Task.WhenAll(silos.Select(s => _cluster.Client.GetGrain<IHeartbeatWatchdogGrain>(s).GetHealth()));
+
+    private static string? StateIn(GossipView view, string member) => view.Members.SingleOrDefault(m => m.Name == member)?.Status;
+}
