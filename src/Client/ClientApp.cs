@@ -26,6 +26,8 @@ internal static class ClientApp
             ChaosCommands.Create(view),
             RaftCommands.Raft(view),
             RaftCommands.Kv(view),
+            GossipCommands.Members(view),
+            GossipCommands.Health(view),
             BenchCommands.Create(view),
         };
 

@@ -22,6 +22,7 @@ internal static class BenchCommands
         command.Subcommands.Add(Raft(view));
         command.Subcommands.Add(Etcd(view));
         command.Subcommands.Add(Failover(view));
+        command.Subcommands.Add(DetectCommand.Create(view));
         return command;
     }
 

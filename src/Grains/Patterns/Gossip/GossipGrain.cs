@@ -35,7 +35,7 @@ internal sealed partial class GossipGrain(
 
         // The silo's generation grows with every start, so a restarted silo comes back at a higher incarnation than
         // any its previous life reached by refuting, and its new Alive overrides the old Dead everywhere.
-        var self = new Member(name, localSilo.SiloAddress.Endpoint.ToString(), [new("generation", localSilo.SiloAddress.Generation.ToString(System.Globalization.CultureInfo.InvariantCulture))]);
+        var self = new Member(name, localSilo.SiloAddress.Endpoint.ToString(), localSilo.GatewayAddress is { } gateway ? [new("gateway", gateway.Endpoint.ToString())] : null);
         _node = new SwimNode(self, _options.Swim, new Random(), Now, incarnation: Math.Max(0, localSilo.SiloAddress.Generation));
         _node.Join(ActivePeers());
         LogStarted(name, _node.Incarnation);
