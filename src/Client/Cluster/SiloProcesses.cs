@@ -12,6 +12,8 @@ internal static partial class SiloProcesses
 {
     public const int SigTerm = 15;
     public const int SigKill = 9;
+    public const int SigCont = 18; // Linux numbering, as the silos run here
+    public const int SigStop = 19;
 
     private static readonly TimeSpan GracefulStopTimeout = TimeSpan.FromSeconds(30);
 
@@ -90,6 +92,9 @@ internal static partial class SiloProcesses
         {
             Kill(pid);
         }
+
+        // A silo hung by `chaos hang` holds the SIGTERM pending until it runs again.
+        Signal(pid, SigCont);
 
         if (!await WaitForExitAsync(pid, name, GracefulStopTimeout, cancellationToken))
         {

@@ -2,12 +2,14 @@ using System.Collections.Immutable;
 using System.CommandLine;
 using System.Globalization;
 using Orleans.Patterns.Chaos;
+using Orleans.Patterns.Client.Cluster;
 using Spectre.Console;
 
 namespace Orleans.Patterns.Client.Commands;
 
 /// <summary>
-/// <c>chaos partition|drop|delay|duplicate|heal|show</c>: fault injection between silos. Each command adds or
+/// <c>chaos partition|drop|delay|duplicate|heal|show</c>: fault injection between silos; <c>chaos kill|hang|resume</c>:
+/// real process faults. Each command adds or
 /// replaces one named rule in the rules in force and applies the result to every active silo under a new version.
 /// </summary>
 internal static class ChaosCommands
@@ -22,6 +24,12 @@ internal static class ChaosCommands
         command.Subcommands.Add(Heal(view));
         command.Subcommands.Add(Show(view));
         command.Subcommands.Add(Kill(view));
+        command.Subcommands.Add(Signal(view, "hang", SiloProcesses.SigStop,
+            "Hang a silo: SIGSTOP its process, which keeps its sockets open but answers nothing (a long GC pause, a stuck host). `chaos resume` ends it.",
+            "hung {0} (pid {1}, SIGSTOP); watch `members --matrix` and `health`, then `chaos resume {0}`"));
+        command.Subcommands.Add(Signal(view, "resume", SiloProcesses.SigCont,
+            "Resume a silo hung by `chaos hang` (SIGCONT).",
+            "resumed {0} (pid {1}, SIGCONT); it refutes its death with a higher incarnation"));
         return command;
     }
 
@@ -44,6 +52,27 @@ internal static class ChaosCommands
             }
 
             view.Good($"killed {silo.Name} (pid {silo.ProcessId}, SIGKILL); membership declares it dead after missed probes, or at once when `cluster restart {silo.Name}` brings it back");
+            return ClientApp.ExitOk;
+        });
+        return command;
+    }
+
+    private static Command Signal(ConsoleView view, string verb, int signal, string description, string done)
+    {
+        var name = new Argument<string>("silo") { Description = "Silo name from the cluster file, e.g. silo-2." };
+        var clusterFile = ClusterCommands.ClusterFileOption();
+        var command = new Command(verb, description) { name, clusterFile };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var file = await Cluster.ClusterFile.LoadAsync(parse.GetValue(clusterFile) ?? Cluster.ClusterFile.CurrentPath, cancellationToken);
+            var silo = Cluster.SiloControl.Resolve(file, parse.GetValue(name)!, $"chaos {verb}");
+            if (silo.ProcessId is not { } pid || !SiloProcesses.IsRunning(pid, silo.Name) || !SiloProcesses.Signal(pid, signal))
+            {
+                view.Bad($"{silo.Name} is not running (pid {silo.ProcessId?.ToString(CultureInfo.InvariantCulture) ?? "unknown"} is not that silo); nothing signalled.");
+                return ClientApp.ExitCheckFailed;
+            }
+
+            view.Good(string.Format(CultureInfo.InvariantCulture, done, silo.Name, pid));
             return ClientApp.ExitOk;
         });
         return command;

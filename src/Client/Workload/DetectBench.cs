@@ -39,8 +39,6 @@ internal sealed class DetectBench(ClusterConnection connection, ClusterFile file
     private static readonly TimeSpan DeadLimit = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan OrleansLimit = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan Settle = TimeSpan.FromSeconds(2);
-    private const int SigStop = 19;
-    private const int SigCont = 18;
 
     public async Task<IReadOnlyList<DetectTrial>> RunAsync(IReadOnlyList<DetectFault> faults, int trials, bool orleansBaseline, CancellationToken cancellationToken)
     {
@@ -77,7 +75,7 @@ internal sealed class DetectBench(ClusterConnection connection, ClusterFile file
         var pid = victim.ProcessId ?? throw new UsageException($"{victim.Name} has no recorded process id.");
 
         var faultAt = Stopwatch.GetTimestamp();
-        if (!SiloProcesses.Signal(pid, fault == DetectFault.Hang ? SigStop : SiloProcesses.SigKill))
+        if (!SiloProcesses.Signal(pid, fault == DetectFault.Hang ? SiloProcesses.SigStop : SiloProcesses.SigKill))
         {
             throw new ClusterUnavailableException($"{victim.Name} (pid {pid}) could not be signalled.");
         }
@@ -130,7 +128,7 @@ internal sealed class DetectBench(ClusterConnection connection, ClusterFile file
             var backFrom = Stopwatch.GetTimestamp();
             if (fault == DetectFault.Hang)
             {
-                SiloProcesses.Signal(pid, SigCont);
+                SiloProcesses.Signal(pid, SiloProcesses.SigCont);
             }
             else
             {
@@ -158,7 +156,7 @@ internal sealed class DetectBench(ClusterConnection connection, ClusterFile file
         {
             if (fault == DetectFault.Hang)
             {
-                SiloProcesses.Signal(pid, SigCont); // never leave a stopped silo behind, whatever happened
+                SiloProcesses.Signal(pid, SiloProcesses.SigCont); // never leave a stopped silo behind, whatever happened
             }
         }
     }
