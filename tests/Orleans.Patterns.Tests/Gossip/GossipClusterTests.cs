@@ -1,5 +1,7 @@
 using Orleans.Patterns.Chaos;
 using Orleans.Patterns.Gossip;
+using Orleans.Patterns.Placement;
+using Orleans.Patterns.Raft;
 using Orleans.Patterns.Tests.Infrastructure;
 using Orleans.TestingHost;
 using Xunit.Abstractions;
@@ -15,17 +17,31 @@ public sealed class GossipClusterTests(ITestOutputHelper output) : IAsyncLifetim
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
     private static readonly string[] GossipInterfaces = [nameof(IGossipGrain), nameof(IHeartbeatWatchdogGrain)];
+    private readonly string _dataRoot = Path.Combine(Path.GetTempPath(), "orleans-patterns-gossip-" + Guid.NewGuid().ToString("N"));
     private InProcessTestCluster _cluster = null!;
 
     public async Task InitializeAsync()
     {
         var builder = new InProcessTestClusterBuilder(4);
-        builder.ConfigureSilo((_, silo) => silo.AddGossipMembership().AddChaos());
+
+        // The Raft replicas are here to show a recovery action: a silo gossip declared dead is dead to their planner.
+        builder.ConfigureSilo((_, silo) => silo.AddGossipMembership().AddChaos().AddRaftReplicas(o =>
+        {
+            o.DataDirectory = _dataRoot;
+            o.InitialVoters = ["Silo_0", "Silo_1", "Silo_2"];
+        }));
         _cluster = builder.Build();
         await _cluster.DeployAsync();
     }
 
-    public Task DisposeAsync() => _cluster.DisposeAsync().AsTask();
+    public async Task DisposeAsync()
+    {
+        await _cluster.DisposeAsync();
+        if (Directory.Exists(_dataRoot))
+        {
+            Directory.Delete(_dataRoot, recursive: true);
+        }
+    }
 
     [Fact]
     public async Task Hung_and_killed_silos_are_convicted_and_dead_in_every_view_and_come_back_at_a_higher_incarnation()
@@ -52,6 +68,14 @@ public sealed class GossipClusterTests(ITestOutputHelper output) : IAsyncLifetim
             () => $"{victim.Name} dead in every surviving view");
         await PrintViewsAsync(survivors);
 
+        // Orleans still lists the hung silo active (its own probes are not faulted), yet the replicas' planner sees it
+        // dead, because this silo's gossip member says so.
+        Assert.Contains(victim.Name, await _cluster.Client.GetActiveSiloNamesAsync());
+        await Eventually.WaitAsync(
+            async () => (await _cluster.Client.GetGrain<IRaftReplicaGrain>("Silo_0").GetMembershipStatus()).Hosts.Any(h => h.StartsWith($"{victim.Name} Dead", StringComparison.Ordinal)),
+            Deadline,
+            () => $"the Raft replica on Silo_0 seeing {victim.Name} dead");
+
         // The hang ends: the victim learns it was declared dead, refutes with a higher incarnation, and is re-admitted.
         await _cluster.Client.HealEverywhereAsync();
         await Eventually.WaitAsync(
@@ -62,6 +86,10 @@ public sealed class GossipClusterTests(ITestOutputHelper output) : IAsyncLifetim
             async () => (await HealthAsync(survivors)).All(h => h.Peers.Any(p => p.Peer == victim.Name && !p.Convicted)),
             Deadline,
             () => $"every surviving watchdog re-admitting {victim.Name}");
+        await Eventually.WaitAsync(
+            async () => (await _cluster.Client.GetGrain<IRaftReplicaGrain>("Silo_0").GetMembershipStatus()).Hosts.Any(h => h.StartsWith($"{victim.Name} Alive", StringComparison.Ordinal)),
+            Deadline,
+            () => $"the Raft replica on Silo_0 seeing {victim.Name} alive again");
 
         // A crash, then a restart under the same name: the new life starts above everything the old one reached.
         incarnation = await IncarnationAsync(victim.Name);

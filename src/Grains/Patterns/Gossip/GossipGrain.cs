@@ -19,6 +19,7 @@ internal sealed partial class GossipGrain(
     ILocalSiloDetails localSilo,
     IClusterMembershipService membership,
     TimeProvider timeProvider,
+    LocalGossipVerdicts verdicts,
     ILogger<GossipGrain> logger) : Grain, IGossipGrain
 {
     private readonly GossipOptions _options = options.Value;
@@ -115,6 +116,11 @@ internal sealed partial class GossipGrain(
         foreach (var change in ready.Events)
         {
             LogChange(_node.Name, change.Member, change.Change.ToString(), change.Status.ToString());
+        }
+
+        if (ready.Events.Count > 0)
+        {
+            verdicts.Publish(_node.View());
         }
     }
 

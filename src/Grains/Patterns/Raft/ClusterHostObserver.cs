@@ -9,7 +9,7 @@ namespace Orleans.Patterns.Raft;
 /// <remarks>
 /// Replicas are named after silos, and a restarted silo comes back under the same name with a new generation, so the
 /// membership table can hold a dead and a live entry for one name: any Active entry makes the name alive. A name
-/// whose entries are all Dead is dead. Anything else (joining, shutting down) is in transition and left out, so the
+/// whose entries are all Dead is dead, and so is an active one that this silo's gossip member declared dead. Anything else (joining, shutting down) is in transition and left out, so the
 /// planner neither adds nor removes it. The clock starts when this replica first sees the state: a new leader
 /// restarts the grace period of a silo that died before it took over, which errs towards keeping the member.
 /// </remarks>
@@ -19,7 +19,14 @@ internal sealed class ClusterHostObserver
 
     public IReadOnlyDictionary<NodeId, HostObservation> Hosts => _hosts;
 
-    public void Observe(IEnumerable<ClusterMember> members, TimeSpan now)
+    /// <param name="members">Orleans' membership.</param>
+    /// <param name="now">The planner's clock.</param>
+    /// <param name="deadByGossip">
+    /// Names this silo's gossip member holds dead (empty without gossip): such a silo counts as dead even while Orleans
+    /// lists it active, which is what a hung silo looks like to Orleans for a long time. It counts as alive again once
+    /// gossip takes it back (it refuted its death).
+    /// </param>
+    public void Observe(IEnumerable<ClusterMember> members, TimeSpan now, IReadOnlySet<string>? deadByGossip = null)
     {
         ArgumentNullException.ThrowIfNull(members);
         var current = new Dictionary<NodeId, HostLiveness?>();
@@ -28,6 +35,7 @@ internal sealed class ClusterHostObserver
             var name = new NodeId(member.Name);
             var liveness = member.Status switch
             {
+                SiloStatus.Active when deadByGossip?.Contains(member.Name) == true => HostLiveness.Dead,
                 SiloStatus.Active => HostLiveness.Alive,
                 SiloStatus.Dead => HostLiveness.Dead,
                 _ => (HostLiveness?)null,

@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Concurrency;
+using Orleans.Patterns.Gossip;
 using Orleans.Patterns.Placement;
 using Orleans.Patterns.Raft.KeyValue;
 using Orleans.Patterns.Raft.Membership;
@@ -26,6 +27,7 @@ internal sealed partial class RaftReplicaGrain(
     ILocalSiloDetails localSilo,
     IClusterMembershipService membership,
     TimeProvider timeProvider,
+    IServiceProvider services,
     ILogger<RaftReplicaGrain> logger) : Grain, IRaftReplicaGrain
 {
     private readonly RaftReplicaOptions _options = options.Value;
@@ -34,6 +36,9 @@ internal sealed partial class RaftReplicaGrain(
     private readonly List<(long Index, string Key, TaskCompletionSource<KvReadResult> Done)> _readsAwaitingApply = [];
     private readonly Dictionary<long, (long Term, TaskCompletionSource<bool> Done)> _pendingConfigChanges = [];
     private readonly ClusterHostObserver _hosts = new();
+
+    // Present when the silo also runs gossip membership: its verdicts count as well as Orleans' (a hung silo).
+    private readonly LocalGossipVerdicts? _gossip = services.GetService(typeof(LocalGossipVerdicts)) as LocalGossipVerdicts;
     private ReplicaSetPlanner? _planner;
     private ReplicaSetAction? _lastPlan;
     private RaftNode _node = null!;
@@ -258,7 +263,7 @@ internal sealed partial class RaftReplicaGrain(
     /// </summary>
     private Task FollowMembershipAsync()
     {
-        _hosts.Observe(membership.CurrentSnapshot.Members.Values, Now);
+        _hosts.Observe(membership.CurrentSnapshot.Members.Values, Now, _gossip?.Dead);
         if (_planner is null || _node.Role != RaftRole.Leader)
         {
             _lastPlan = null;
