@@ -17,6 +17,12 @@ internal static partial class BenchCommands
             Description = "Fraction of members that each stall once for 2–5 s (neither send nor read, then process the backlog).",
             DefaultValueFactory = _ => 0.1,
         };
+        var slowFraction = new Option<double>("--slow-fraction")
+        {
+            Description = "Fraction of members that read every message late (--slow-lag) from 10 s to 10 s before the end, timers on time: CPU starvation, as in Lifeguard's experiments.",
+            DefaultValueFactory = _ => 0,
+        };
+        var slowLag = new Option<int>("--slow-lag") { Description = "Milliseconds a slow member reads its messages late.", DefaultValueFactory = _ => 1000 };
         var crashes = new Option<int>("--crashes") { Description = "Members that crash, a second apart, from 10 s.", DefaultValueFactory = _ => 5 };
         var seed = new Option<int>("--seed") { Description = "Seed of the run; the same seed replays it exactly.", DefaultValueFactory = _ => 1 };
         var duration = new Option<int>("--duration") { Description = "Simulated seconds.", DefaultValueFactory = _ => 60 };
@@ -26,7 +32,7 @@ internal static partial class BenchCommands
         var command = new Command("gossip",
             "Simulate a SWIM group with Lifeguard: time to spread an update to 99.99%, crash detection p50/p99, false suspicions and deaths under stalls, messages per member per period.")
         {
-            members, loss, stallFraction, crashes, seed, duration, compare, output, svg,
+            members, loss, stallFraction, slowFraction, slowLag, crashes, seed, duration, compare, output, svg,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -35,6 +41,8 @@ internal static partial class BenchCommands
                 Members = parse.GetValue(members),
                 Loss = parse.GetValue(loss),
                 StallFraction = parse.GetValue(stallFraction),
+                SlowFraction = parse.GetValue(slowFraction),
+                SlowLag = TimeSpan.FromMilliseconds(parse.GetValue(slowLag)),
                 Crashes = parse.GetValue(crashes),
                 Seed = parse.GetValue(seed),
                 Duration = TimeSpan.FromSeconds(parse.GetValue(duration)),

@@ -20,7 +20,9 @@ internal static class GossipReport
         text.AppendLine();
         text.AppendLine(CultureInfo.InvariantCulture,
             $"Simulated: {scenario.Members} members, seed {scenario.Seed}, loss {scenario.Loss:0.###}, {scenario.StallFraction:P0} of members stall once for " +
-            $"{scenario.StallMin.TotalSeconds:0.#}–{scenario.StallMax.TotalSeconds:0.#} s, {scenario.Crashes} crashes, {scenario.Duration.TotalSeconds:0} s. " +
+            $"{scenario.StallMin.TotalSeconds:0.#}–{scenario.StallMax.TotalSeconds:0.#} s, " +
+            $"{scenario.SlowFraction:P0} read every message {scenario.SlowLag.TotalMilliseconds:0} ms late from {scenario.FaultsFrom.TotalSeconds:0} s to {(scenario.Duration - TimeSpan.FromSeconds(10)).TotalSeconds:0} s, " +
+            $"{scenario.Crashes} crashes a second apart from {scenario.FaultsFrom.TotalSeconds:0} s, {scenario.Duration.TotalSeconds:0} s simulated, the update made at {scenario.WarmUp.TotalSeconds:0} s. " +
             $"Timings (memberlist LAN): probe every {Ms(o.ProbeInterval)} ms, probe timeout {Ms(o.ProbeTimeout)} ms, {o.IndirectChecks} indirect probes, " +
             $"gossip every {Ms(o.GossipInterval)} ms to {o.GossipFanout}, retransmit ×{o.RetransmitMultiplier}·log10(N+1), suspicion ×{o.SuspicionMultiplier} " +
             $"(Lifeguard up to ×{o.SuspicionMaxMultiplier}), push-pull every {o.PushPullInterval.TotalSeconds:0} s scaled with log N.");
@@ -62,7 +64,7 @@ internal static class GossipReport
         ("crash to first suspicion, p50", r => Sec(GossipScenarioResult.Percentile(r.FirstSuspicion, 50)) + " s"),
         ("survivor–crash pairs never declared dead", r => Count(r.Undetected)),
         ("false suspicions (healthy members)", r => Count(r.FalseSuspicions)),
-        ("suspicions of stalled members", r => Count(r.StallSuspicions)),
+        ("suspicions of stalled or slow members", r => Count(r.StallSuspicions)),
         ("false deaths declared (members)", r => $"{Count(r.FalseDeaths)} ({Count(r.FalselyDeadMembers)})"),
         ("messages per member per period", r => r.MessagesPerMemberPerPeriod.ToString("0.00", CultureInfo.InvariantCulture)),
         ("updates per message", r => r.UpdatesPerMessage.ToString("0.00", CultureInfo.InvariantCulture)),

@@ -25,6 +25,14 @@ public static class GossipExperiment
         var crashed = order.Take(scenario.Crashes).ToArray();
         var stallCount = (int)Math.Round(scenario.StallFraction * n);
         var stalled = order.Skip(scenario.Crashes).Take(Math.Min(stallCount, n - 1 - scenario.Crashes)).ToArray();
+        var slow = order.Skip(scenario.Crashes + stalled.Length).Take((int)Math.Round(scenario.SlowFraction * n)).ToArray();
+        var slowFrom = scenario.FaultsFrom;
+        var slowUntil = scenario.Duration - TimeSpan.FromSeconds(10);
+        var isSlow = new bool[n];
+        foreach (var member in slow)
+        {
+            isSlow[member] = true;
+        }
 
         var crashAt = new TimeSpan?[n];
         var stallStart = new TimeSpan?[n];
@@ -67,7 +75,8 @@ public static class GossipExperiment
                     {
                         firstSuspicion.TryAdd(target, now - crashedAt);
                     }
-                    else if (stallStart[target] is { } start && now >= start && now <= stallEnd[target] + scenario.HealthyAfterStall)
+                    else if ((stallStart[target] is { } start && now >= start && now <= stallEnd[target] + scenario.HealthyAfterStall)
+                        || (isSlow[target] && now >= slowFrom && now <= slowUntil + scenario.HealthyAfterStall))
                     {
                         stallSuspicions++;
                     }
@@ -110,6 +119,24 @@ public static class GossipExperiment
         foreach (var member in stalled)
         {
             simulation.At(stallStart[member]!.Value, () => simulation.Stall(simulation.Members[member], stallEnd[member] - stallStart[member]!.Value));
+        }
+
+        if (slow.Length > 0)
+        {
+            simulation.At(slowFrom, () =>
+            {
+                foreach (var member in slow)
+                {
+                    simulation.Members[member].ProcessingLag = scenario.SlowLag;
+                }
+            });
+            simulation.At(slowUntil, () =>
+            {
+                foreach (var member in slow)
+                {
+                    simulation.Members[member].ProcessingLag = TimeSpan.Zero;
+                }
+            });
         }
 
         for (var second = TimeSpan.FromSeconds(1); second < scenario.Duration; second += TimeSpan.FromSeconds(1))

@@ -15,6 +15,12 @@ public sealed record GossipScenario
     /// <summary>Fraction of the members that each stall once, for a time drawn from [<see cref="StallMin"/>, <see cref="StallMax"/>].</summary>
     public double StallFraction { get; init; }
 
+    /// <summary>Fraction of the members that read every message <see cref="SlowLag"/> late from <see cref="FaultsFrom"/> to 10 s before the end.</summary>
+    public double SlowFraction { get; init; }
+
+    /// <summary>How late a slow member reads its messages; above the probe timeout, so its own probes fail.</summary>
+    public TimeSpan SlowLag { get; init; } = TimeSpan.FromSeconds(1);
+
     public TimeSpan StallMin { get; init; } = TimeSpan.FromSeconds(2);
 
     public TimeSpan StallMax { get; init; } = TimeSpan.FromSeconds(5);
@@ -50,6 +56,16 @@ public sealed record GossipScenario
         if (!(StallFraction >= 0 && StallFraction <= 1))
         {
             throw new ArgumentOutOfRangeException(nameof(StallFraction), StallFraction, $"--stall-fraction must be in [0, 1]; got {StallFraction}");
+        }
+
+        if (!(SlowFraction >= 0 && SlowFraction + StallFraction <= 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(SlowFraction), SlowFraction, $"--slow-fraction must be in [0, 1 - stall fraction]; got {SlowFraction}");
+        }
+
+        if (SlowLag < TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(SlowLag), SlowLag, $"--slow-lag must not be negative; got {SlowLag}");
         }
 
         if (!(Loss >= 0 && Loss < 1))

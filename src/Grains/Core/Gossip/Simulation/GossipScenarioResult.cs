@@ -31,7 +31,7 @@ public sealed record GossipScenarioResult
     /// <summary>Suspicions raised by a member's own probe about a member that was neither crashed nor recently stalled.</summary>
     public required int FalseSuspicions { get; init; }
 
-    /// <summary>Suspicions raised about members that were stalled (or just resumed): the stall was seen, not a failure.</summary>
+    /// <summary>Suspicions raised about members that were stalled (or just resumed) or slow: the anomaly was seen, not a failure.</summary>
     public required int StallSuspicions { get; init; }
 
     /// <summary>Deaths declared (by the declaring member's own timer) of members that had not crashed.</summary>

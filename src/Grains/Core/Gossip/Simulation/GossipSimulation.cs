@@ -20,6 +20,12 @@ public sealed class SimulatedMember
     /// <summary>While the clock is before this, the member neither sends nor reads; messages wait in its backlog.</summary>
     public TimeSpan StalledUntil { get; internal set; }
 
+    /// <summary>
+    /// Extra time before each message this member receives is read, while its timers keep time: a member starved of
+    /// CPU, the anomaly of Lifeguard's experiments (§V). Zero for a healthy member.
+    /// </summary>
+    public TimeSpan ProcessingLag { get; set; }
+
     internal Queue<SwimMessage> Backlog { get; } = new();
 
     internal long TickGeneration { get; set; }
@@ -185,7 +191,14 @@ public sealed class GossipSimulation
                 e.Action!();
                 return;
             case EventKind.Deliver:
-                Deliver(Members[e.Member], e.Message!);
+                var receiver = Members[e.Member];
+                if (receiver.ProcessingLag > TimeSpan.Zero && e.Generation == 0)
+                {
+                    Schedule(Now + receiver.ProcessingLag, e with { Generation = 1 });
+                    return;
+                }
+
+                Deliver(receiver, e.Message!);
                 return;
             case EventKind.Tick:
                 var member = Members[e.Member];
