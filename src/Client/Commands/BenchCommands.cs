@@ -14,7 +14,7 @@ namespace Orleans.Patterns.Client.Commands;
 /// the same load against an etcd cluster, the baseline the Raft figures are judged against; <c>bench failover</c>:
 /// how long writes stop when the leader's silo crashes.
 /// </summary>
-internal static class BenchCommands
+internal static partial class BenchCommands
 {
     public static Command Create(ConsoleView view)
     {
@@ -23,6 +23,7 @@ internal static class BenchCommands
         command.Subcommands.Add(Etcd(view));
         command.Subcommands.Add(Failover(view));
         command.Subcommands.Add(DetectCommand.Create(view));
+        command.Subcommands.Add(Gossip(view));
         return command;
     }
 

@@ -1,5 +1,4 @@
 using Orleans.Patterns.Gossip;
-using GossipMessage = Orleans.Patterns.Gossip.Gossip;
 
 namespace Orleans.Patterns.Tests.Gossip;
 
@@ -16,7 +15,7 @@ public sealed class SwimMessageCodecTests
         new PingReq("silo-1", "silo-3", 8, "silo-2", WantNack: true),
         new Ack("silo-2", "silo-1", 7) { Updates = [new MemberUpdate(A, 3, MemberState.Alive), new MemberUpdate(B, 5, MemberState.Suspect, "silo-3")] },
         new Nack("silo-3", "silo-1", 8),
-        new GossipMessage("silo-1", "silo-2") { Updates = [new MemberUpdate(B, int.MaxValue, MemberState.Dead, "silo-1")] },
+        new GossipPush("silo-1", "silo-2") { Updates = [new MemberUpdate(B, int.MaxValue, MemberState.Dead, "silo-1")] },
         new PushPull("silo-1", "silo-2", [new MemberRecord(A, new MemberStatus(1, MemberState.Alive)), new MemberRecord(B, new MemberStatus(2, MemberState.Dead))], IsReply: true, Join: false),
     ];
 
@@ -72,7 +71,7 @@ public sealed class SwimMessageCodecTests
     [Fact]
     public void A_count_larger_than_the_message_is_corruption_not_an_allocation()
     {
-        var bytes = SwimMessageCodec.Encode(new GossipMessage("a", "b"));
+        var bytes = SwimMessageCodec.Encode(new GossipPush("a", "b"));
         BitConverter.GetBytes(int.MaxValue).CopyTo(bytes, bytes.Length - 4); // the update count, last field
         Assert.Contains("claims", Assert.Throws<InvalidDataException>(() => SwimMessageCodec.Decode(bytes)).Message);
     }

@@ -17,7 +17,7 @@ public static class SwimMessageCodec
         PingReq = 2,
         Ack = 3,
         Nack = 4,
-        Gossip = 5,
+        GossipPush = 5,
         PushPull = 6,
     }
 
@@ -47,7 +47,7 @@ public static class SwimMessageCodec
                 case Nack m:
                     w.Write(m.Sequence);
                     break;
-                case Gossip:
+                case GossipPush:
                     break;
                 case PushPull m:
                     w.Write(m.IsReply);
@@ -101,7 +101,7 @@ public static class SwimMessageCodec
                 MessageType.PingReq => new PingReq(from, to, r.ReadInt64(), r.ReadString(), r.ReadBoolean()),
                 MessageType.Ack => new Ack(from, to, r.ReadInt64()),
                 MessageType.Nack => new Nack(from, to, r.ReadInt64()),
-                MessageType.Gossip => new Gossip(from, to),
+                MessageType.GossipPush => new GossipPush(from, to),
                 MessageType.PushPull => ReadPushPull(r, from, to),
                 _ => throw new InvalidDataException($"Unknown SWIM message type {(byte)type}."),
             };
@@ -194,7 +194,7 @@ public static class SwimMessageCodec
         PingReq => MessageType.PingReq,
         Ack => MessageType.Ack,
         Nack => MessageType.Nack,
-        Gossip => MessageType.Gossip,
+        GossipPush => MessageType.GossipPush,
         PushPull => MessageType.PushPull,
         _ => throw new ArgumentException($"Unknown SWIM message {message.GetType().Name}.", nameof(message)),
     };
