@@ -25,6 +25,7 @@ internal sealed partial class GossipGrain(
     private readonly GossipOptions _options = options.Value;
     private SwimNode _node = null!;
     private long _startTimestamp;
+    private MembershipVersion _seenVersion = MembershipVersion.MinValue;
 
     private TimeSpan Now => timeProvider.GetElapsedTime(_startTimestamp);
 
@@ -38,6 +39,7 @@ internal sealed partial class GossipGrain(
         // any its previous life reached by refuting, and its new Alive overrides the old Dead everywhere.
         var self = new Member(name, localSilo.SiloAddress.Endpoint.ToString(), localSilo.GatewayAddress is { } gateway ? [new("gateway", gateway.Endpoint.ToString())] : null);
         _node = new SwimNode(self, _options.Swim, new Random(), Now, incarnation: Math.Max(0, localSilo.SiloAddress.Generation));
+        _seenVersion = membership.CurrentSnapshot.Version;
         _node.Join(ActivePeers());
         LogStarted(name, _node.Incarnation);
 
@@ -83,8 +85,29 @@ internal sealed partial class GossipGrain(
     private Task OnTick()
     {
         _node.Tick(Now);
+        JoinSilosGossipHasNotMet();
         Flush();
         return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Orleans membership is the seed list: a silo Orleans lists active that this member has never heard of (both
+    /// started at once, each before the other was listed) is joined directly, once per membership version.
+    /// </summary>
+    private void JoinSilosGossipHasNotMet()
+    {
+        var snapshot = membership.CurrentSnapshot;
+        if (snapshot.Version == _seenVersion)
+        {
+            return;
+        }
+
+        _seenVersion = snapshot.Version;
+        var strangers = ActivePeers().Where(name => _node.StatusOf(name) is null).ToList();
+        if (strangers.Count > 0)
+        {
+            _node.Join(strangers);
+        }
     }
 
     private IEnumerable<string> ActivePeers() =>
