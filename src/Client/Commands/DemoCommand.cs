@@ -1,6 +1,8 @@
 using System.CommandLine;
+using System.Diagnostics;
 using Orleans.Patterns.Client.Cluster;
 using Orleans.Patterns.Client.Workload;
+using Orleans.Patterns.Gossip;
 using Orleans.Patterns.Users;
 using Spectre.Console;
 
@@ -56,11 +58,16 @@ internal static class DemoCommand
         var onVictim = before.Where(l => l.Value.SiloName == victimName).Select(l => l.Key).ToList();
         var stateBefore = await SnapshotsAsync(connection, onVictim, cancellationToken);
         view.Heading($"3. stop {victimName} ({onVictim.Count} users live there); silo-1 is the primary and stays");
+        var stoppedAt = Stopwatch.GetTimestamp();
         await victim.StopAsync(cancellationToken);
         view.Step($"{victimName} exited with code {victim.ExitCode}; waiting for membership to show {siloCount - 1} active silos");
         var survivors = await connection.WaitForActiveSilosAsync(siloCount - 1, TimeSpan.FromSeconds(60), cancellationToken);
         await cluster.WaitForPlacementViewsAsync(cancellationToken);
         view.Good($"active: {string.Join(", ", survivors.Select(s => s.Name))}");
+        var gossipDead = await WaitForGossipDeathAsync(connection, [.. survivors.Select(s => s.Name)], victimName, cancellationToken);
+        Report(view, gossipDead is not null,
+            $"gossip: {victimName} dead in every surviving silo's view {Stopwatch.GetElapsedTime(stoppedAt).TotalSeconds:0.0} s after the stop (`members --matrix` shows it)",
+            $"gossip: {victimName} still not dead in every surviving view after 30 s");
 
         view.Heading("4. where do users live now?");
         var after = await UserLocator.LocateAsync(connection.Client, [.. before.Keys], UserPlacement.Ring, cancellationToken);
@@ -87,12 +94,12 @@ internal static class DemoCommand
         view.Note($"silo logs and grain state: {cluster.File.RunDirectory}");
 
         var failures = first.Total.Failed + second.Total.Failed;
-        var passed = check.UnexpectedMoves == 0 && check.OffRing == 0 && stateLost == 0 && failures == 0;
+        var passed = check.UnexpectedMoves == 0 && check.OffRing == 0 && stateLost == 0 && failures == 0 && gossipDead is not null;
         view.Step("stopping the cluster");
         if (!passed)
         {
             throw new InvariantViolatedException(
-                $"unexpected moves {check.UnexpectedMoves}, off-ring users {check.OffRing}, users with lost state {stateLost}, failed operations {failures}");
+                $"unexpected moves {check.UnexpectedMoves}, off-ring users {check.OffRing}, users with lost state {stateLost}, failed operations {failures}, gossip agreed on the stop: {gossipDead is not null}");
         }
 
         view.Good("demo complete");
@@ -114,6 +121,24 @@ internal static class DemoCommand
         }
 
         view.Note($"{check.Moved} of {users} users moved ({100.0 * check.Moved / users:0.0}%); hash-mod-N placement would remap about {100.0 * (siloCount - 1) / siloCount:0}% of keys on a membership change");
+    }
+
+    /// <summary>Polls the survivors' gossip views until each lists <paramref name="victim"/> dead; the time it took, or null after 30 s.</summary>
+    private static async Task<TimeSpan?> WaitForGossipDeathAsync(ClusterConnection connection, IReadOnlyList<string> survivors, string victim, CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            var views = await Task.WhenAll(survivors.Select(s => connection.Client.GetGrain<IGossipGrain>(s).GetView()));
+            if (views.All(v => v.Members.Any(m => m.Name == victim && m.Status == "Dead")))
+            {
+                return clock.Elapsed;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(100), cancellationToken);
+        }
+
+        return null;
     }
 
     private static void Report(ConsoleView view, bool ok, string good, string bad)
