@@ -123,7 +123,20 @@ public static class SiloHost
                 o.HeartbeatInterval = settings.RaftHeartbeatInterval;
                 o.TickInterval = HostSettings.ReplicaTick;
             });
-            silo.AddGossipMembership();
+            silo.AddGossipMembership(o =>
+            {
+                var gossip = settings.Gossip;
+                o.Swim = o.Swim with
+                {
+                    ProbeInterval = gossip.ProbeInterval ?? o.Swim.ProbeInterval,
+                    ProbeTimeout = gossip.ProbeTimeout ?? o.Swim.ProbeTimeout,
+                };
+                o.Watchdog = o.Watchdog with
+                {
+                    HeartbeatInterval = gossip.HeartbeatInterval ?? o.Watchdog.HeartbeatInterval,
+                    Detector = o.Watchdog.Detector with { Threshold = gossip.PhiThreshold ?? o.Watchdog.Detector.Threshold },
+                };
+            });
             silo.AddUserGrains();
             silo.AddFileGrainStorage(UserHostingExtensions.UserStorageName, o => o.RootDirectory = settings.StorageDirectory);
             if (settings.Dashboard.Enabled)

@@ -90,6 +90,27 @@ public sealed class RaftReplicaSettings
     [ConfigurationKeyName("heartbeat_interval")] public TimeSpan? HeartbeatInterval { get; set; }
 }
 
+/// <summary>
+/// The per-silo gossip member and heartbeat watchdog (configuration section <c>gossip</c>); empty keys keep the
+/// defaults of <c>GossipOptions</c> (probes every 500 ms, 250 ms timeout, heartbeats every 250 ms, phi 8).
+/// </summary>
+public sealed class GossipSettings
+{
+    public const string SectionName = "gossip";
+
+    /// <summary>SWIM protocol period: one probe per period.</summary>
+    [ConfigurationKeyName("probe_interval")] public TimeSpan? ProbeInterval { get; set; }
+
+    /// <summary>How long a direct probe waits for its ack before asking others to probe.</summary>
+    [ConfigurationKeyName("probe_timeout")] public TimeSpan? ProbeTimeout { get; set; }
+
+    /// <summary>How often the watchdog asks each watched peer for a heartbeat.</summary>
+    [ConfigurationKeyName("heartbeat_interval")] public TimeSpan? HeartbeatInterval { get; set; }
+
+    /// <summary>Phi at which the watchdog convicts a peer.</summary>
+    [ConfigurationKeyName("phi_threshold")] public double? PhiThreshold { get; set; }
+}
+
 /// <summary>The Orleans dashboard (configuration section <c>dashboard</c>).</summary>
 public sealed class DashboardSettings
 {
@@ -134,6 +155,8 @@ internal sealed record HostSettings(
 
     public RaftReplicaSettings Raft { get; private init; } = new();
 
+    public GossipSettings Gossip { get; private init; } = new();
+
     /// <summary>The silo names of the initial voting configuration; default: this silo alone.</summary>
     public IReadOnlyList<string> RaftInitialVoters { get; private init; } = [];
 
@@ -167,6 +190,7 @@ internal sealed record HostSettings(
         {
             Raft = Get<RaftReplicaSettings>(configuration, RaftReplicaSettings.SectionName),
             RaftInitialVoters = ReadVoters(configuration.GetSection("raft:initial_voters"), silo.Name),
+            Gossip = Get<GossipSettings>(configuration, GossipSettings.SectionName),
         };
         settings.Validate();
         return settings;
@@ -232,6 +256,7 @@ internal sealed record HostSettings(
         Require(Placement.VirtualNodes is null or (>= 1 and <= 4096), "placement:virtual_nodes",
             Placement.VirtualNodes?.ToString(), "must be between 1 and 4096");
         ValidateRaft();
+        ValidateGossip();
         Require(Dashboard.Path.StartsWith('/'), "dashboard:path", Dashboard.Path, "must start with '/'");
         Require(Telemetry.Exporter is TelemetryExporters.None or TelemetryExporters.Console or TelemetryExporters.Otlp,
             "telemetry:exporter", Telemetry.Exporter, "must be 'none', 'console' or 'otlp'");
@@ -252,6 +277,31 @@ internal sealed record HostSettings(
         Require(heartbeat >= ReplicaTick, "raft:heartbeat_interval", Format(heartbeat), $"must be at least {Format(ReplicaTick)} (the replica's timer period)");
         // A heartbeat no shorter than the election timeout makes followers depose a healthy leader over and over.
         Require(heartbeat < election, "raft:heartbeat_interval", Format(heartbeat), $"must be shorter than {ElectionTimeoutKey} ({Format(election)})");
+    }
+
+    private void ValidateGossip()
+    {
+        if (Gossip.ProbeInterval is { } interval)
+        {
+            Require(interval >= TimeSpan.FromMilliseconds(50) && interval <= TimeSpan.FromMinutes(1), "gossip:probe_interval", Format(interval), "must be between 50ms and 1m");
+        }
+
+        if (Gossip.ProbeTimeout is { } timeout)
+        {
+            var period = Gossip.ProbeInterval ?? TimeSpan.FromMilliseconds(500);
+            // The indirect probe needs the rest of the period: a timeout as long as the period leaves it none.
+            Require(timeout > TimeSpan.Zero && timeout < period, "gossip:probe_timeout", Format(timeout), $"must be positive and shorter than gossip:probe_interval ({Format(period)})");
+        }
+
+        if (Gossip.HeartbeatInterval is { } heartbeat)
+        {
+            Require(heartbeat >= TimeSpan.FromMilliseconds(25) && heartbeat <= TimeSpan.FromMinutes(1), "gossip:heartbeat_interval", Format(heartbeat), "must be between 25ms and 1m");
+        }
+
+        if (Gossip.PhiThreshold is { } phi)
+        {
+            Require(phi is >= 1 and <= 32, "gossip:phi_threshold", phi.ToString(System.Globalization.CultureInfo.InvariantCulture), "must be between 1 and 32");
+        }
     }
 
     private static bool IsUsablePath(string path)

@@ -1,7 +1,9 @@
 using System.Diagnostics;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using Orleans.Patterns.Client.Cluster;
+using Orleans.Patterns.Gossip;
 using Orleans.Patterns.Silo.Configuration;
 using Orleans.Patterns.Silo.Hosting;
 using Xunit.Abstractions;
@@ -55,6 +57,10 @@ public sealed class SiloHostTests(ITestOutputHelper output) : IDisposable
     [InlineData("--raft:heartbeat_interval", "1s", "raft:heartbeat_interval")]
     [InlineData("--raft:initial_voters", "silo-1,,silo-3", "raft:initial_voters")]
     [InlineData("--raft:initial_voters", "silo-1,silo-1", "raft:initial_voters")]
+    [InlineData("--gossip:probe_interval", "10ms", "gossip:probe_interval")]
+    [InlineData("--gossip:probe_timeout", "500ms", "gossip:probe_timeout")]
+    [InlineData("--gossip:heartbeat_interval", "often", "gossip:heartbeat_interval")]
+    [InlineData("--gossip:phi_threshold", "0.5", "gossip:phi_threshold")]
     public async Task BuildAsync_refuses_a_bad_value_naming_the_key_and_the_value(string option, string value, string key)
     {
         var error = await Assert.ThrowsAsync<SiloConfigurationException>(() => SiloHost.BuildAsync([option, value], CancellationToken.None));
@@ -145,6 +151,20 @@ public sealed class SiloHostTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(["silo-1", "silo-2", "silo-3"], settings.RaftInitialVoters);
         Assert.Equal(TimeSpan.FromMilliseconds(300), settings.RaftElectionTimeout);
         Assert.Equal(TimeSpan.FromMilliseconds(50), settings.RaftHeartbeatInterval);
+    }
+
+    [Fact]
+    public async Task Gossip_timing_binds_from_unit_strings_and_reaches_the_gossip_options()
+    {
+        string[] args = ["--gossip:probe_interval", "1s", "--gossip:probe_timeout", "400ms", "--gossip:heartbeat_interval", "100ms", "--gossip:phi_threshold", "10"];
+
+        await using var app = await SiloHost.BuildAsync(args, CancellationToken.None);
+
+        var options = app.Services.GetRequiredService<IOptions<GossipOptions>>().Value;
+        Assert.Equal(TimeSpan.FromSeconds(1), options.Swim.ProbeInterval);
+        Assert.Equal(TimeSpan.FromMilliseconds(400), options.Swim.ProbeTimeout);
+        Assert.Equal(TimeSpan.FromMilliseconds(100), options.Watchdog.HeartbeatInterval);
+        Assert.Equal(10, options.Watchdog.Detector.Threshold);
     }
 
     [Fact]
