@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Runtime.InteropServices;
 using System.Text;
 using Orleans.Patterns.Client.Cluster;
 using Orleans.Patterns.Client.Workload;
@@ -85,12 +84,7 @@ internal static partial class BenchCommands
 
     internal static string FailoverMarkdown(IReadOnlyList<FailoverTrial> trials, FailoverSummary summary, string commandLine)
     {
-        var text = new StringBuilder();
-        text.AppendLine(CultureInfo.InvariantCulture, $"`{commandLine}`");
-        text.AppendLine();
-        text.AppendLine(CultureInfo.InvariantCulture,
-            $"{DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, {RuntimeInformation.FrameworkDescription}");
-        text.AppendLine();
+        var text = BenchMarkdown.Start(commandLine);
         text.AppendLine("| | median ms | p90 ms | max ms | trials |");
         text.AppendLine("|---|---|---|---|---|");
         text.AppendLine(CultureInfo.InvariantCulture, $"| gap: kill to the next committed write | {F0(summary.Gap.Median)} | {F0(summary.Gap.P90)} | {F0(summary.Gap.Max)} | {summary.Gap.Count} |");
@@ -236,12 +230,7 @@ internal static partial class BenchCommands
     {
         var spec = result.Spec;
         var w = result.Writes;
-        var text = new StringBuilder();
-        text.AppendLine(CultureInfo.InvariantCulture, $"`{commandLine}`");
-        text.AppendLine();
-        text.AppendLine(CultureInfo.InvariantCulture,
-            $"{DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, {RuntimeInformation.FrameworkDescription}");
-        text.AppendLine();
+        var text = BenchMarkdown.Start(commandLine);
         text.AppendLine("| clients | puts | value | committed | failed | writes/s | p50 ms | p95 ms | p99 ms | max ms |");
         text.AppendLine("|---|---|---|---|---|---|---|---|---|---|");
         text.AppendLine(CultureInfo.InvariantCulture,

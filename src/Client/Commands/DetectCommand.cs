@@ -1,7 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Runtime.InteropServices;
-using System.Text;
 using Orleans.Patterns.Client.Cluster;
 using Orleans.Patterns.Client.Workload;
 using Spectre.Console;
@@ -96,12 +94,7 @@ internal static class DetectCommand
 
     private static string Markdown(IReadOnlyList<DetectTrial> results, IReadOnlyList<(string Fault, string Measure, Stats Figures)> rows, string commandLine)
     {
-        var text = new StringBuilder();
-        text.AppendLine(CultureInfo.InvariantCulture, $"`{commandLine}`");
-        text.AppendLine();
-        text.AppendLine(CultureInfo.InvariantCulture,
-            $"{DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, {RuntimeInformation.FrameworkDescription}");
-        text.AppendLine();
+        var text = BenchMarkdown.Start(commandLine);
         text.AppendLine("| fault | from the fault to | p50 ms | p99 ms | max ms | trials |");
         text.AppendLine("|---|---|---|---|---|---|");
         foreach (var (fault, measure, f) in rows)
