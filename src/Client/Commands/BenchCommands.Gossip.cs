@@ -47,14 +47,16 @@ internal static partial class BenchCommands
                 Seed = parse.GetValue(seed),
                 Duration = TimeSpan.FromSeconds(parse.GetValue(duration)),
             };
-            try
-            {
-                scenario.Validate();
-            }
-            catch (ArgumentOutOfRangeException e)
-            {
-                throw new UsageException(e.Message.Split(" (Parameter", 2)[0]);
-            }
+            Check(scenario.Members is >= 2 and <= 100_000, $"--members {scenario.Members} must be between 2 and 100000.");
+            Check(scenario.Loss is >= 0 and < 1, $"--loss {scenario.Loss} must be at least 0 and below 1.");
+            Check(scenario.StallFraction is >= 0 and <= 1, $"--stall-fraction {scenario.StallFraction} must be between 0 and 1.");
+            Check(scenario.SlowFraction >= 0 && scenario.SlowFraction + scenario.StallFraction <= 1,
+                $"--slow-fraction {scenario.SlowFraction} must be between 0 and 1 minus --stall-fraction.");
+            Check(scenario.SlowLag >= TimeSpan.Zero, $"--slow-lag {scenario.SlowLag.TotalMilliseconds} must not be negative.");
+            Check(scenario.Crashes >= 0 && scenario.Crashes <= scenario.Members / 2, $"--crashes {scenario.Crashes} must be between 0 and half the members.");
+            Check(scenario.Duration >= TimeSpan.FromSeconds(20) && scenario.Duration <= TimeSpan.FromHours(1),
+                $"--duration {scenario.Duration.TotalSeconds} must be between 20 and 3600 seconds (the faults start at 10 s).");
+            scenario.Validate();
 
             var results = new List<GossipScenarioResult>();
             foreach (var lifeguard in parse.GetValue(compare) ? new[] { true, false } : [true])
@@ -96,5 +98,13 @@ internal static partial class BenchCommands
             return ClientApp.ExitOk;
         });
         return command;
+
+        static void Check(bool valid, string message)
+        {
+            if (!valid)
+            {
+                throw new UsageException(message);
+            }
+        }
     }
 }

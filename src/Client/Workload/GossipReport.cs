@@ -41,6 +41,16 @@ internal static class GossipReport
         }
 
         text.AppendLine();
+        text.AppendLine("Messages sent over the whole run by kind, per live member per protocol period (the last row above counts only after warm-up):");
+        text.AppendLine();
+        foreach (var result in results)
+        {
+            var periods = LiveMemberPeriods(result);
+            text.AppendLine(CultureInfo.InvariantCulture,
+                $"- {Mode(result)}: {string.Join(", ", result.MessagesByKind.Select(k => $"{k.Key} {k.Value / periods:0.00}"))}");
+        }
+
+        text.AppendLine();
         text.AppendLine("Members informed of the update over time (ms since the update: members):");
         text.AppendLine();
         foreach (var result in results)
@@ -49,6 +59,13 @@ internal static class GossipReport
         }
 
         return text.ToString();
+    }
+
+    private static double LiveMemberPeriods(GossipScenarioResult result)
+    {
+        var scenario = result.Scenario;
+        var crashed = Enumerable.Range(0, scenario.Crashes).Sum(i => (scenario.Duration - scenario.FaultsFrom - TimeSpan.FromSeconds(i)).TotalSeconds);
+        return ((scenario.Members * scenario.Duration.TotalSeconds) - crashed) / scenario.Options.ProbeInterval.TotalSeconds;
     }
 
     public static string Mode(GossipScenarioResult result) => result.Lifeguard ? "SWIM + Lifeguard" : "plain SWIM";

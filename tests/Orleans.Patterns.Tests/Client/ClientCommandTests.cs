@@ -122,6 +122,47 @@ public sealed class ClientCommandTests(ITestOutputHelper output)
         Assert.Equal(expected, Assert.Single(console.ErrorLines));
     }
 
+    [Theory]
+    [InlineData("error: --members 1 must be between 2 and 100000.", "--members", "1")]
+    [InlineData("error: --loss 1 must be at least 0 and below 1.", "--loss", "1")]
+    [InlineData("error: --duration 5 must be between 20 and 3600 seconds (the faults start at 10 s).", "--duration", "5")]
+    public async Task Bench_gossip_with_bad_values_exits_with_2(string expected, params string[] args)
+    {
+        var console = new TestConsole();
+
+        var exitCode = await ClientApp.RunAsync(["bench", "gossip", .. args], console.Console, console.Error);
+
+        Assert.Equal(ClientApp.ExitUsage, exitCode);
+        Assert.Equal(expected, Assert.Single(console.ErrorLines));
+    }
+
+    [Fact]
+    public async Task Bench_gossip_simulates_and_writes_its_figures_and_plot()
+    {
+        var console = new TestConsole();
+        var directory = Directory.CreateTempSubdirectory("bench-gossip-");
+        try
+        {
+            var markdown = Path.Combine(directory.FullName, "gossip.md");
+            var svg = Path.Combine(directory.FullName, "gossip.svg");
+
+            var exitCode = await ClientApp.RunAsync(
+                ["bench", "gossip", "--members", "30", "--duration", "20", "--crashes", "1", "--compare", "--out", markdown, "--svg", svg],
+                console.Console, console.Error);
+
+            Assert.Equal(ClientApp.ExitOk, exitCode);
+            var text = await File.ReadAllTextAsync(markdown);
+            Assert.StartsWith("`dotnet run -c Release --project src/Client -- bench gossip --members 30", text, StringComparison.Ordinal);
+            Assert.Contains("| 99.99% informed after |", text, StringComparison.Ordinal);
+            Assert.Contains("Plain SWIM / Lifeguard false suspicions", text, StringComparison.Ordinal);
+            Assert.StartsWith("<svg", await File.ReadAllTextAsync(svg), StringComparison.Ordinal);
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+
     [Fact]
     public async Task Bench_etcd_checks_the_load_shape_like_bench_raft()
     {

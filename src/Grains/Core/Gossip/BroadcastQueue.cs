@@ -11,14 +11,31 @@ internal sealed class BroadcastQueue
     private readonly Dictionary<int, Item> _bySlot = [];
     private readonly List<List<Item>> _buckets = [];
     private readonly List<Item> _taken = [];
+    private int _garbage;
 
     public int Count => _bySlot.Count;
+
+    /// <summary>Items held in the buckets, replaced ones not yet swept included.</summary>
+    internal int Held => _buckets.Sum(b => b.Count);
 
     public void Enqueue(int slot, MemberUpdate update)
     {
         if (_bySlot.TryGetValue(slot, out var old))
         {
             old.Invalidated = true;
+            _garbage++;
+
+            // Replaced items are skipped lazily when reached; under a stream of updates about the same members the
+            // older ones may never be reached (newest go first), so sweep once they outnumber the live ones.
+            if (_garbage > 64 && _garbage > _bySlot.Count)
+            {
+                foreach (var bucket in _buckets)
+                {
+                    bucket.RemoveAll(static i => i.Invalidated);
+                }
+
+                _garbage = 0;
+            }
         }
 
         var item = new Item(slot, update);
@@ -42,7 +59,11 @@ internal sealed class BroadcastQueue
             {
                 var item = bucket[^1];
                 bucket.RemoveAt(bucket.Count - 1);
-                if (!item.Invalidated)
+                if (item.Invalidated)
+                {
+                    _garbage--;
+                }
+                else
                 {
                     _taken.Add(item);
                 }

@@ -36,9 +36,10 @@ public sealed class SimulatedMember
 /// <summary>
 /// A deterministic discrete-event simulation of a SWIM group: one seeded <see cref="Random"/> decides every loss and
 /// delay, each member draws its protocol randomness from its own seeded <see cref="Random"/>, and a logical clock
-/// replaces time, so a seed replays a run exactly. Members may crash (they stop for good) or stall: a stalled member
-/// neither sends nor reads, its timers wait, and when it resumes it first runs its overdue timers and then reads its
-/// backlog, which is how a GC pause or a starved process looks to the protocol (Lifeguard §V's "slow processing").
+/// replaces time, so a seed replays a run exactly. Members may crash (they stop for good), stall (a GC pause: a
+/// stalled member neither sends nor reads, its timers wait, and when it resumes it first runs its overdue timers and
+/// then reads its backlog) or run slow (CPU starvation, the anomaly of Lifeguard's experiments, §V: every message is
+/// read late while timers keep time).
 /// </summary>
 /// <remarks>
 /// Built for 10,000 members: all members share one <see cref="MemberDirectory"/>, so a view costs 5 bytes per member;
