@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Runtime.InteropServices;
 using System.Text;
 using Orleans.Patterns.Gossip.Simulation;
 
@@ -12,12 +11,7 @@ internal static class GossipReport
     {
         var scenario = results[0].Scenario;
         var o = scenario.Options;
-        var text = new StringBuilder();
-        text.AppendLine(CultureInfo.InvariantCulture, $"`{commandLine}`");
-        text.AppendLine();
-        text.AppendLine(CultureInfo.InvariantCulture,
-            $"{DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, {RuntimeInformation.FrameworkDescription}");
-        text.AppendLine();
+        var text = BenchMarkdown.Start(commandLine);
         text.AppendLine(CultureInfo.InvariantCulture,
             $"Simulated: {scenario.Members} members, seed {scenario.Seed}, loss {scenario.Loss:0.###}, {scenario.StallFraction:P0} of members stall once for " +
             $"{scenario.StallMin.TotalSeconds:0.#}–{scenario.StallMax.TotalSeconds:0.#} s, " +
