@@ -10,7 +10,8 @@ namespace Orleans.Patterns.Tests.Gossip;
 
 /// <summary>
 /// The gossip members and watchdogs on real (in-process) silos: four silos, so each watchdog watches the three others
-/// and a failure leaves three views to agree. One test walks a hang, its end, a crash and a restart on one cluster.
+/// and a failure leaves three views to agree. One test walks a hang, its end, a crash and a restart on one cluster:
+/// each time, every surviving watchdog convicts the silo and every surviving view lists it dead.
 /// </summary>
 [Trait("Category", "Cluster")]
 public sealed class GossipClusterTests(ITestOutputHelper output) : IAsyncLifetime
@@ -93,8 +94,16 @@ public sealed class GossipClusterTests(ITestOutputHelper output) : IAsyncLifetim
 
         // A crash, then a restart under the same name: the new life starts above everything the old one reached.
         incarnation = await IncarnationAsync(victim.Name);
+        var convictionsBefore = (await HealthAsync(survivors)).ToDictionary(h => h.Silo, h => Convictions(h, victim.Name));
         output.WriteLine($"kill {victim.Name} (incarnation {incarnation})");
         await _cluster.KillSiloAsync(victim);
+
+        // The test cluster's membership drops a killed silo almost at once; the watchdogs keep watching it while gossip
+        // still holds it alive, so each convicts it again.
+        await Eventually.WaitAsync(
+            async () => (await HealthAsync(survivors)).All(h => Convictions(h, victim.Name) > convictionsBefore[h.Silo]),
+            Deadline,
+            () => $"every surviving watchdog convicting the killed {victim.Name}");
         await Eventually.WaitAsync(
             async () => (await ViewsAsync(survivors)).All(v => StateIn(v, victim.Name) == "Dead"),
             Deadline,
@@ -125,6 +134,9 @@ public sealed class GossipClusterTests(ITestOutputHelper output) : IAsyncLifetim
 
     private async Task<WatchdogHealth[]> HealthAsync(IEnumerable<string> silos) =>
         await Task.WhenAll(silos.Select(s => _cluster.Client.GetGrain<IHeartbeatWatchdogGrain>(s).GetHealth()));
+
+    private static int Convictions(WatchdogHealth health, string peer) =>
+        health.RecentVerdicts.Count(v => v.Peer == peer && v.Verdict == "Convicted");
 
     private static string? StateIn(GossipView view, string member) => view.Members.SingleOrDefault(m => m.Name == member)?.Status;
 }

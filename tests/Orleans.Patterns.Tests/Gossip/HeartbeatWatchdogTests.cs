@@ -91,6 +91,40 @@ public sealed class HeartbeatWatchdogTests
     }
 
     [Fact]
+    public void An_outage_does_not_teach_the_detector_to_wait_longer_the_next_outage_is_convicted_as_fast()
+    {
+        var watchdog = new HeartbeatWatchdog("silo-1", new HeartbeatWatchdogOptions { WatchedPeers = 1 }, TimeSpan.Zero);
+        watchdog.SetMembers(Silos.Take(2), TimeSpan.Zero);
+        var peer = Assert.Single(watchdog.Watched);
+
+        // Regular heartbeats every second, then silence until convicted; returns the time from the last heartbeat.
+        TimeSpan RunUntilConvicted(TimeSpan start)
+        {
+            for (var i = 1; i <= 30; i++)
+            {
+                watchdog.Heartbeat(peer, start + TimeSpan.FromSeconds(i));
+            }
+
+            var last = start + TimeSpan.FromSeconds(30);
+            for (var t = last; t < last + TimeSpan.FromMinutes(1); t += TimeSpan.FromMilliseconds(10))
+            {
+                watchdog.Tick(t);
+                if (watchdog.TakeEvents().SingleOrDefault(e => e.Verdict == WatchdogVerdict.Convicted) is { Peer: not null } convicted)
+                {
+                    return convicted.At - last;
+                }
+            }
+
+            throw new InvalidOperationException("never convicted");
+        }
+
+        var first = RunUntilConvicted(TimeSpan.Zero);
+        watchdog.TakeHeartbeatRequests();
+        var second = RunUntilConvicted(TimeSpan.FromMinutes(5)); // its first heartbeat here re-admits it after a long outage
+        Assert.Equal(first, second);
+    }
+
+    [Fact]
     public void Peers_no_longer_watched_are_dropped_and_new_ones_start_fresh()
     {
         var watchdog = new HeartbeatWatchdog("silo-1", new HeartbeatWatchdogOptions { WatchedPeers = 1 }, TimeSpan.Zero);

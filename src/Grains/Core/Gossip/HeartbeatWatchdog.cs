@@ -141,12 +141,19 @@ public sealed class HeartbeatWatchdog
             return;
         }
 
-        state.Detector.Heartbeat(now);
         if (state.Convicted)
         {
+            // The silence that convicted the peer was an outage, not a sample of how its heartbeats arrive: kept in the
+            // window it would widen the learned spread, and the next outage would take seconds longer to convict. A
+            // re-admitted peer starts a fresh history, armed from this heartbeat.
+            state.Detector = new PhiAccrualDetector(_options.Detector);
+            state.Detector.Heartbeat(now);
             state.Convicted = false;
             _events.Add(new WatchdogEvent(peer, WatchdogVerdict.Readmitted, state.Detector.Phi(now), now));
+            return;
         }
+
+        state.Detector.Heartbeat(now);
     }
 
     /// <summary>Checks every watched peer's phi, and asks for heartbeats when the interval has passed.</summary>
@@ -194,7 +201,7 @@ public sealed class HeartbeatWatchdog
 
     private sealed class PeerState(PhiAccrualDetector detector)
     {
-        public PhiAccrualDetector Detector { get; } = detector;
+        public PhiAccrualDetector Detector { get; set; } = detector;
 
         public bool Convicted { get; set; }
     }

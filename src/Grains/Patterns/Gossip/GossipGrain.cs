@@ -41,6 +41,7 @@ internal sealed partial class GossipGrain(
         _node = new SwimNode(self, _options.Swim, new Random(), Now, incarnation: Math.Max(0, localSilo.SiloAddress.Generation));
         _seenVersion = membership.CurrentSnapshot.Version;
         _node.Join(ActivePeers());
+        verdicts.Publish(_node.View());
         LogStarted(name, _node.Incarnation);
 
         this.RegisterGrainTimer(

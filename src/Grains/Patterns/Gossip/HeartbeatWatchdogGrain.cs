@@ -20,6 +20,7 @@ internal sealed partial class HeartbeatWatchdogGrain(
     ILocalSiloDetails localSilo,
     IClusterMembershipService membership,
     TimeProvider timeProvider,
+    LocalGossipVerdicts verdicts,
     ILogger<HeartbeatWatchdogGrain> logger) : Grain, IHeartbeatWatchdogGrain
 {
     private const int VerdictsKept = 32;
@@ -28,6 +29,7 @@ internal sealed partial class HeartbeatWatchdogGrain(
     private HeartbeatWatchdog _watchdog = null!;
     private long _startTimestamp;
     private MembershipVersion _seenVersion = MembershipVersion.MinValue;
+    private long _seenGossipVersion = -1;
 
     private TimeSpan Now => timeProvider.GetElapsedTime(_startTimestamp);
 
@@ -85,21 +87,26 @@ internal sealed partial class HeartbeatWatchdogGrain(
     }
 
     /// <summary>
-    /// Watches the silos Orleans lists as not dead (joining, active, shutting down): a silo Orleans already declared
-    /// dead needs no more watching, and one it has not heard of yet cannot be asked.
+    /// Watches the silos Orleans lists as not dead (joining, active, shutting down) and those this silo's gossip member
+    /// still holds alive or suspect. Orleans may drop a crashed silo before any detector here convicted it (a test
+    /// cluster does so at once); gossip keeps it watched until gossip itself declares it dead, so the conviction and its
+    /// recovery action still happen. A silo neither lists cannot be asked.
     /// </summary>
     private void FollowMembership()
     {
         var snapshot = membership.CurrentSnapshot;
-        if (snapshot.Version == _seenVersion)
+        var gossipVersion = verdicts.Version;
+        if (snapshot.Version == _seenVersion && gossipVersion == _seenGossipVersion)
         {
             return;
         }
 
         _seenVersion = snapshot.Version;
+        _seenGossipVersion = gossipVersion;
         var names = snapshot.Members.Values
             .Where(m => m.Status is SiloStatus.Joining or SiloStatus.Active or SiloStatus.ShuttingDown or SiloStatus.Stopping)
             .Select(m => m.Name)
+            .Concat(verdicts.Live)
             .Where(n => n != localSilo.Name)
             .Distinct(StringComparer.Ordinal);
         _watchdog.SetMembers(names, Now);
