@@ -26,7 +26,9 @@ public sealed class GossipClusterTests(ITestOutputHelper output) : IAsyncLifetim
         var builder = new InProcessTestClusterBuilder(4);
 
         // The Raft replicas are here to show a recovery action: a silo gossip declared dead is dead to their planner.
-        builder.ConfigureSilo((_, silo) => silo.AddGossipMembership().AddChaos().AddRaftReplicas(o =>
+        // Suspicion timeouts twice the default: a watchdog convicts a silent peer about a second after its last
+        // heartbeat, and gossip, declaring it dead, ends the watch; the margin keeps the order on a loaded machine.
+        builder.ConfigureSilo((_, silo) => silo.AddGossipMembership(o => o.Swim = o.Swim with { SuspicionMultiplier = 6 }).AddChaos().AddRaftReplicas(o =>
         {
             o.DataDirectory = _dataRoot;
             o.InitialVoters = ["Silo_0", "Silo_1", "Silo_2"];
@@ -96,7 +98,12 @@ public sealed class GossipClusterTests(ITestOutputHelper output) : IAsyncLifetim
         incarnation = await IncarnationAsync(victim.Name);
         var convictionsBefore = (await HealthAsync(survivors)).ToDictionary(h => h.Silo, h => Convictions(h, victim.Name));
         output.WriteLine($"kill {victim.Name} (incarnation {incarnation})");
+
+        // A test cluster's kill still deactivates the silo's grains, so its gossip member would say goodbye (a graceful
+        // leave); cutting its gossip traffic first makes it vanish without a word, as a crashed process does.
+        await _cluster.Client.SetRulesEverywhereAsync([new PartitionRule("crash", [.. GossipInterfaces], [[victim.Name], [.. survivors]])]);
         await _cluster.KillSiloAsync(victim);
+        await _cluster.Client.HealEverywhereAsync();
 
         // The test cluster's membership drops a killed silo almost at once; the watchdogs keep watching it while gossip
         // still holds it alive, so each convicts it again.

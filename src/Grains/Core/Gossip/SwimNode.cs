@@ -179,7 +179,7 @@ public sealed partial class SwimNode
     public void Receive(SwimMessage message, TimeSpan now)
     {
         ArgumentNullException.ThrowIfNull(message);
-        if (message.To != Name || message.From == Name)
+        if (message.To != Name || message.From == Name || HasLeft)
         {
             return;
         }
@@ -227,6 +227,11 @@ public sealed partial class SwimNode
     /// </summary>
     public void Tick(TimeSpan now)
     {
+        if (HasLeft)
+        {
+            return;
+        }
+
         // Lifeguard §IV-A: a member that wakes up long after it should have (its last deadline, or its last activity
         // if a message moved that deadline into the past) was paused: GC, CPU starvation. Its timers say nothing about
         // its peers then, as the answers are likely sitting unread. It counts the miss against its own health and gives

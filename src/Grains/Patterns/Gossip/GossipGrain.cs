@@ -25,7 +25,9 @@ internal sealed partial class GossipGrain(
     private readonly GossipOptions _options = options.Value;
     private SwimNode _node = null!;
     private long _startTimestamp;
+    private static readonly TimeSpan ReconcileInterval = TimeSpan.FromSeconds(2);
     private MembershipVersion _seenVersion = MembershipVersion.MinValue;
+    private TimeSpan _nextReconcile;
 
     private TimeSpan Now => timeProvider.GetElapsedTime(_startTimestamp);
 
@@ -53,6 +55,16 @@ internal sealed partial class GossipGrain(
     }
 
     public Task Start() => Task.CompletedTask; // activation is the start
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        // Deactivated only when its silo stops (the grain is always active): say goodbye rather than go silent, so
+        // the others learn of a planned stop within a gossip round instead of a suspicion timeout.
+        _node.Leave();
+        LogLeft(_node.Name, reason.Description);
+        Flush();
+        return Task.CompletedTask;
+    }
 
     public Task Deliver(byte[] message)
     {
@@ -86,25 +98,35 @@ internal sealed partial class GossipGrain(
     private Task OnTick()
     {
         _node.Tick(Now);
-        JoinSilosGossipHasNotMet();
+        ReconcileWithOrleans();
         Flush();
         return Task.CompletedTask;
     }
 
     /// <summary>
-    /// Orleans membership is the seed list: a silo Orleans lists active that this member has never heard of (both
-    /// started at once, each before the other was listed) is joined directly, once per membership version.
+    /// Orleans membership is the seed list. A silo Orleans lists active that this member has never heard of (both
+    /// started at once, each before the other was listed) is joined directly, once per membership version. A silo
+    /// Orleans lists active that this member holds dead is reached out to every few seconds with a push-pull: SWIM
+    /// probes no dead member, so after a partition two sides that each declared the other dead would never speak
+    /// again; the exchange tells whichever side is wrongly dead, and it refutes at a higher incarnation.
     /// </summary>
-    private void JoinSilosGossipHasNotMet()
+    private void ReconcileWithOrleans()
     {
         var snapshot = membership.CurrentSnapshot;
-        if (snapshot.Version == _seenVersion)
+        var now = Now;
+        if (snapshot.Version == _seenVersion && now < _nextReconcile)
         {
             return;
         }
 
         _seenVersion = snapshot.Version;
         var strangers = ActivePeers().Where(name => _node.StatusOf(name) is null).ToList();
+        if (now >= _nextReconcile)
+        {
+            _nextReconcile = now + ReconcileInterval;
+            strangers.AddRange(ActivePeers().Where(name => _node.StatusOf(name)?.State == MemberState.Dead));
+        }
+
         if (strangers.Count > 0)
         {
             _node.Join(strangers);
@@ -156,6 +178,9 @@ internal sealed partial class GossipGrain(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Gossip member {Node}: the watchdog convicted {Member}; suspecting it now")]
     private partial void LogReported(string node, string member);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Gossip member {Node} left the group ({Reason})")]
+    private partial void LogLeft(string node, string reason);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Gossip member {Node}: could not send to {Peer}")]
     private partial void LogSendFailed(Exception exception, string node, string peer);
