@@ -83,8 +83,9 @@ public sealed class ShardAllocatorPropertyTests
                 Assert.All(after.MovesFrom(map), move => Assert.Equal(members[0], move.From));
             }, iter: 300);
 
-    // Unbounded, a joiner only takes shards. Bounded, shards may also move between old members, but never more in
-    // total than the larger of the excess the lower cap forces off them and one fair share for the joiner.
+    // Unbounded, a joiner only takes shards. Bounded, never more move in total than the larger of the excess the lower
+    // cap forces off old members and one fair share for the joiner; and while the joiner can hold that excess, every
+    // move still goes to it.
     [Fact]
     public void AJoinMovesNoMoreThanItMust() =>
         Gen.Select(Allocator, BalanceFactor, Members, ShardCount).Where((_, _, members, _) => members.Length > 1)
@@ -106,5 +107,9 @@ public sealed class ShardAllocatorPropertyTests
                 int excess = before.Sum(m => Math.Max(0, map.ShardCountOf(m) - newCap));
                 int fairShare = (shards + members.Length - 1) / members.Length;
                 Assert.True(moves.Count <= Math.Max(excess, fairShare), $"{moves.Count} moves, excess {excess}, fair share {fairShare}");
+                if (excess <= newCap)
+                {
+                    Assert.All(moves, move => Assert.Equal(joiner, move.To));
+                }
             }, iter: 300);
 }

@@ -10,13 +10,15 @@ namespace Orleans.Patterns.Sharding;
 /// <list type="number">
 /// <item>Keep every shard whose previous owner is still a member.</item>
 /// <item>Members above the new cap shed their excess, guests (shards that would prefer another member) first.</item>
-/// <item>Unowned shards (the leavers' and the shed ones) go to their highest-ranked newcomer below the fair share,
-/// else to their highest-ranked member with room.</item>
+/// <item>Unowned shards (the leavers' and the shed ones) go to their highest-ranked newcomer with room, else to
+/// their highest-ranked member with room.</item>
 /// <item>Each newcomer still below the fair share takes the shards it ranks first for, until it reaches it.</item>
 /// </list>
 /// Step 3 is what keeps a join close to the optimum: the shards that have to leave a full member anyway fill the
-/// newcomer, so together with step 4 a join moves about one fair share, S/(N+1), no matter how many members sit at the
-/// cap. A leave moves exactly the leaver's shards. Without a previous map, step 3 alone places every shard, in shard
+/// newcomer, so together with step 4 a join moves max(fair share, excess over the new cap) shards, all of them to the
+/// newcomer unless the excess is more than it may hold. That is the least any allocation under the cap can move; it
+/// exceeds S/(N+1) only when many members sit at a cap that the join lowers. A leave moves exactly the leaver's
+/// shards. Without a previous map, step 3 alone places every shard, in shard
 /// order, as in the paper.
 /// </remarks>
 internal static class BoundedShardAssignment
@@ -39,7 +41,7 @@ internal static class BoundedShardAssignment
         var isNewcomer = new bool[memberCount];
         KeepPreviousOwners(members, previous, owners, loads, isNewcomer);
         ShedAboveCap(preferred, owners, loads, cap);
-        PlaceUnowned(preference, owners, loads, isNewcomer, cap, fairShare);
+        PlaceUnowned(preference, owners, loads, isNewcomer, cap);
         NewcomersClaimPreferred(preferred, owners, loads, isNewcomer, fairShare);
         return owners;
     }
@@ -98,8 +100,7 @@ internal static class BoundedShardAssignment
     }
 
     // Step 3.
-    private static void PlaceUnowned(
-        ShardPreference preference, int[] owners, int[] loads, bool[] isNewcomer, int cap, int fairShare)
+    private static void PlaceUnowned(ShardPreference preference, int[] owners, int[] loads, bool[] isNewcomer, int cap)
     {
         // 1 = may not take another shard; the ring's bounded walk reads these as loads against a capacity of 1.
         var full = new int[loads.Length];
@@ -108,7 +109,7 @@ internal static class BoundedShardAssignment
         for (int member = 0; member < loads.Length; member++)
         {
             full[member] = loads[member] >= cap ? 1 : 0;
-            bool newcomerWithRoom = isNewcomer[member] && loads[member] < fairShare;
+            bool newcomerWithRoom = isNewcomer[member] && loads[member] < cap;
             newcomerFull[member] = newcomerWithRoom ? 0 : 1;
             newcomersWithRoom += newcomerWithRoom ? 1 : 0;
         }
@@ -130,7 +131,7 @@ internal static class BoundedShardAssignment
                 full[owner] = 1;
             }
 
-            if (isNewcomer[owner] && loads[owner] >= fairShare && newcomerFull[owner] == 0)
+            if (isNewcomer[owner] && loads[owner] >= cap && newcomerFull[owner] == 0)
             {
                 newcomerFull[owner] = 1;
                 newcomersWithRoom--;

@@ -53,6 +53,7 @@ public sealed partial class ShardMap
 
         Epoch = epoch;
         Members = Array.AsReadOnly(_members);
+        ShardCounts = Array.AsReadOnly(_shardCounts);
     }
 
     /// <summary>The map's version: every change of ownership produces a map with a larger epoch.</summary>
@@ -116,7 +117,7 @@ public sealed partial class ShardMap
     }
 
     /// <summary>How many shards each member owns, index-aligned with <see cref="Members"/>.</summary>
-    public IReadOnlyList<int> ShardCounts => _shardCounts;
+    public IReadOnlyList<int> ShardCounts { get; }
 
     /// <summary>How many shards <paramref name="member"/> owns; 0 if it is not a member.</summary>
     public int ShardCountOf(string member)
