@@ -5,8 +5,9 @@ namespace Orleans.Patterns.Sharding;
 /// Loads", 2017) applied to shards, made sticky: starting from the previous map, only the shards that must move do.
 /// </summary>
 /// <remarks>
-/// Recomputing a bounded assignment from scratch after a join moves far more than the 1/(N+1) optimum: the cap
-/// shrinks, and every overflow decision can cascade differently. Instead, in four numbered steps:
+/// Recomputing a bounded assignment from scratch after a join moves far more than the 1/(N+1) optimum, because the
+/// cap shrinks and every overflow decision can cascade differently: 1.9x to 2.0x at 4096 shards and 100 -> 101 members
+/// (1.08x and 1.04x with the steps below). Instead, in four numbered steps:
 /// <list type="number">
 /// <item>Keep every shard whose previous owner is still a member.</item>
 /// <item>Members above the new cap shed their excess, guests (shards that would prefer another member) first.</item>
@@ -15,11 +16,11 @@ namespace Orleans.Patterns.Sharding;
 /// <item>Each newcomer still below the fair share takes the shards it ranks first for, until it reaches it.</item>
 /// </list>
 /// Step 3 is what keeps a join close to the optimum: the shards that have to leave a full member anyway fill the
-/// newcomer, so together with step 4 a join moves max(fair share, excess over the new cap) shards, all of them to the
-/// newcomer unless the excess is more than it may hold. That is the least any allocation under the cap can move; it
-/// exceeds S/(N+1) only when many members sit at a cap that the join lowers. A leave moves exactly the leaver's
-/// shards. Without a previous map, step 3 alone places every shard, in shard
-/// order, as in the paper.
+/// newcomer, so together with step 4 a join moves at most max(fair share, excess over the new cap) shards, all to the
+/// newcomer unless the excess is more than it may hold. That is the least any allocation can move that respects the
+/// cap and gives the newcomer its fair share; it exceeds S/(N+1) only when many members sit at a cap that the join
+/// lowers. A leave moves exactly the leaver's shards. Without a previous map, step 3 alone places every shard, in
+/// shard order, as in the paper.
 /// </remarks>
 internal static class BoundedShardAssignment
 {
