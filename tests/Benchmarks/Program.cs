@@ -8,5 +8,10 @@ if (args.Length > 0 && args[0] == RingBalanceReport.Command)
     return RingBalanceReport.Run(args[1..]);
 }
 
+if (args.Length > 0 && args[0] == ShardMovementReport.Command)
+{
+    return ShardMovementReport.Run(args[1..]);
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
 return 0;
