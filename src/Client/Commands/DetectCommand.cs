@@ -52,7 +52,7 @@ internal static class DetectCommand
             var rows = Rows(results).ToList();
             foreach (var row in rows)
             {
-                table.AddRow(row.Fault, row.Measure, F0(row.Figures.Median), F0(row.Figures.P99), F0(row.Figures.Max), row.Figures.Count.ToString(CultureInfo.InvariantCulture));
+                table.AddRow(row.Fault, row.Measure, F0(row.Figures.Median), F0(row.Figures.Percentile), F0(row.Figures.Max), row.Figures.Count.ToString(CultureInfo.InvariantCulture));
             }
 
             view.Console.Write(table);
@@ -75,31 +75,31 @@ internal static class DetectCommand
         return command;
     }
 
-    private static IEnumerable<(string Fault, string Measure, Stats Figures)> Rows(IReadOnlyList<DetectTrial> results)
+    private static IEnumerable<(string Fault, string Measure, NearestRank Figures)> Rows(IReadOnlyList<DetectTrial> results)
     {
         foreach (var group in results.GroupBy(r => r.Fault))
         {
             var fault = group.Key.ToString().ToLowerInvariant();
-            yield return (fault, "first watchdog conviction", Stats.Of(group.Select(t => t.Convicted)));
-            yield return (fault, "first gossip suspicion", Stats.Of(group.Select(t => t.Suspected)));
-            yield return (fault, "dead in every gossip view", Stats.Of(group.Select(t => t.Dead)));
+            yield return (fault, "first watchdog conviction", NearestRank.Of(group.Select(t => t.Convicted), 0.99));
+            yield return (fault, "first gossip suspicion", NearestRank.Of(group.Select(t => t.Suspected), 0.99));
+            yield return (fault, "dead in every gossip view", NearestRank.Of(group.Select(t => t.Dead), 0.99));
             if (group.Any(t => t.OrleansDead is not null))
             {
-                yield return (fault, "Orleans membership drops it", Stats.Of(group.Select(t => t.OrleansDead)));
+                yield return (fault, "Orleans membership drops it", NearestRank.Of(group.Select(t => t.OrleansDead), 0.99));
             }
 
-            yield return (fault, "back: alive in every view", Stats.Of(group.Select(t => t.Back)));
+            yield return (fault, "back: alive in every view", NearestRank.Of(group.Select(t => t.Back), 0.99));
         }
     }
 
-    private static string Markdown(IReadOnlyList<DetectTrial> results, IReadOnlyList<(string Fault, string Measure, Stats Figures)> rows, string commandLine)
+    private static string Markdown(IReadOnlyList<DetectTrial> results, IReadOnlyList<(string Fault, string Measure, NearestRank Figures)> rows, string commandLine)
     {
         var text = BenchMarkdown.Start(commandLine);
         text.AppendLine("| fault | from the fault to | p50 ms | p99 ms | max ms | trials |");
         text.AppendLine("|---|---|---|---|---|---|");
         foreach (var (fault, measure, f) in rows)
         {
-            text.AppendLine(CultureInfo.InvariantCulture, $"| {fault} | {measure} | {F0(f.Median)} | {F0(f.P99)} | {F0(f.Max)} | {f.Count} |");
+            text.AppendLine(CultureInfo.InvariantCulture, $"| {fault} | {measure} | {F0(f.Median)} | {F0(f.Percentile)} | {F0(f.Max)} | {f.Count} |");
         }
 
         text.AppendLine();
@@ -117,20 +117,4 @@ internal static class DetectCommand
     private static string Ms(TimeSpan? value) => value is { } v ? v.TotalMilliseconds.ToString("0", CultureInfo.InvariantCulture) : "-";
 
     private static string F0(double value) => double.IsNaN(value) ? "-" : value.ToString("0", CultureInfo.InvariantCulture);
-
-    /// <summary>Median, p99 (nearest rank) and maximum, in milliseconds, of the values present.</summary>
-    private sealed record Stats(double Median, double P99, double Max, int Count)
-    {
-        public static Stats Of(IEnumerable<TimeSpan?> values)
-        {
-            var sorted = values.OfType<TimeSpan>().Select(v => v.TotalMilliseconds).Order().ToArray();
-            if (sorted.Length == 0)
-            {
-                return new Stats(double.NaN, double.NaN, double.NaN, 0);
-            }
-
-            var median = sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
-            return new Stats(median, sorted[(int)Math.Ceiling(0.99 * sorted.Length) - 1], sorted[^1], sorted.Length);
-        }
-    }
 }

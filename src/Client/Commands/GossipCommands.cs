@@ -37,7 +37,7 @@ internal static class GossipCommands
                     throw new UsageException($"--view {one} is not an active silo; active: {string.Join(", ", silos)}.");
                 }
 
-                var reply = await AskAsync(silos: [one], s => cluster.Client.GetGrain<IGossipGrain>(s).GetView());
+                var reply = await SiloQueries.AskEachAsync([one], s => cluster.Client.GetGrain<IGossipGrain>(s).GetView(), CallTimeout);
                 if (reply[one] is not GossipView v)
                 {
                     throw new ClusterUnavailableException($"The gossip member of {one} did not answer: {reply[one]}");
@@ -55,7 +55,7 @@ internal static class GossipCommands
                 return ClientApp.ExitOk;
             }
 
-            var views = await AskAsync(silos, s => cluster.Client.GetGrain<IGossipGrain>(s).GetView());
+            var views = await SiloQueries.AskEachAsync(silos, s => cluster.Client.GetGrain<IGossipGrain>(s).GetView(), CallTimeout);
             var members = views.Values.OfType<GossipView>().SelectMany(v => v.Members.Select(m => m.Name)).Concat(silos)
                 .Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
             var grid = new Table().AddColumn("view of ↓ / by →");
@@ -100,7 +100,7 @@ internal static class GossipCommands
             do
             {
                 var silos = await RaftCommands.ActiveReplicasAsync(cluster);
-                var replies = await AskAsync(silos, s => cluster.Client.GetGrain<IHeartbeatWatchdogGrain>(s).GetHealth());
+                var replies = await SiloQueries.AskEachAsync(silos, s => cluster.Client.GetGrain<IHeartbeatWatchdogGrain>(s).GetHealth(), CallTimeout);
                 var table = new Table().AddColumns("watchdog", "peer", "phi", "since heartbeat", "state");
                 foreach (var (silo, reply) in replies)
                 {
@@ -144,24 +144,6 @@ internal static class GossipCommands
             return ClientApp.ExitOk;
         });
         return command;
-    }
-
-    /// <summary>Each silo's answer, or a one-line reason it gave none, in name order.</summary>
-    private static async Task<SortedDictionary<string, object>> AskAsync<T>(IReadOnlyList<string> silos, Func<string, Task<T>> ask)
-        where T : class
-    {
-        var replies = await Task.WhenAll(silos.Select(async silo =>
-        {
-            try
-            {
-                return (silo, (object)await ask(silo).WaitAsync(CallTimeout));
-            }
-            catch (Exception e) when (e is OrleansException or TimeoutException)
-            {
-                return (silo, (object)ClusterConnection.FirstLine(e.Message));
-            }
-        }));
-        return new SortedDictionary<string, object>(replies.ToDictionary(r => r.silo, r => r.Item2), StringComparer.Ordinal);
     }
 
     private static string Status(string status) => status switch

@@ -243,22 +243,8 @@ internal static class RaftCommands
     }
 
     /// <summary>Each replica's status, or a one-line reason it did not answer, in name order.</summary>
-    internal static async Task<SortedDictionary<string, object>> QueryAsync(IGrainFactory grains, IReadOnlyList<string> replicas)
-    {
-        var calls = replicas.Select(async name =>
-        {
-            try
-            {
-                return (name, (object)await grains.GetGrain<IRaftReplicaGrain>(name).GetStatus().WaitAsync(StatusTimeout));
-            }
-            catch (Exception e) when (e is OrleansException or TimeoutException)
-            {
-                return (name, (object)ClusterConnection.FirstLine(e.Message));
-            }
-        });
-        var replies = await Task.WhenAll(calls);
-        return new SortedDictionary<string, object>(replies.ToDictionary(r => r.name, r => r.Item2), StringComparer.Ordinal);
-    }
+    internal static Task<SortedDictionary<string, object>> QueryAsync(IGrainFactory grains, IReadOnlyList<string> replicas) =>
+        SiloQueries.AskEachAsync(replicas, name => grains.GetGrain<IRaftReplicaGrain>(name).GetStatus(), StatusTimeout);
 
     /// <summary>Polls the replicas until one leads; replicas start on first use, so the first poll may start an election.</summary>
     internal static async Task<RaftReplicaStatus> FindLeaderAsync(IGrainFactory grains, IReadOnlyList<string> replicas, CancellationToken cancellationToken)

@@ -277,15 +277,8 @@ internal sealed record FailoverSummary(FailoverSummary.Figures Gap, FailoverSumm
     {
         public static Figures Of(IEnumerable<TimeSpan?> values)
         {
-            var sorted = values.OfType<TimeSpan>().Select(v => v.TotalMilliseconds).Order().ToArray();
-            if (sorted.Length == 0)
-            {
-                return new Figures(double.NaN, double.NaN, double.NaN, 0);
-            }
-
-            var median = sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
-            var p90 = sorted[(int)Math.Ceiling(0.9 * sorted.Length) - 1];
-            return new Figures(median, p90, sorted[^1], sorted.Length);
+            var (median, p90, max, count) = NearestRank.Of(values, 0.9);
+            return new Figures(median, p90, max, count);
         }
     }
 }

@@ -120,12 +120,15 @@ internal sealed partial class GossipGrain(
         }
 
         _seenVersion = snapshot.Version;
-        var strangers = ActivePeers().Where(name => _node.StatusOf(name) is null).ToList();
-        if (now >= _nextReconcile)
+        var reconcile = now >= _nextReconcile;
+        if (reconcile)
         {
             _nextReconcile = now + ReconcileInterval;
-            strangers.AddRange(ActivePeers().Where(name => _node.StatusOf(name)?.State == MemberState.Dead));
         }
+
+        var strangers = ActivePeers()
+            .Where(name => _node.StatusOf(name) is not { } status || (reconcile && status.State == MemberState.Dead))
+            .ToList();
 
         if (strangers.Count > 0)
         {
