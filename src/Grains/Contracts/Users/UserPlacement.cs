@@ -11,6 +11,12 @@ public enum UserPlacement
 
     /// <summary>Orleans' built-in random placement.</summary>
     Random,
+
+    /// <summary>
+    /// The shard map: user → shard → owning silo in the current epoch (<c>ShardedPlacement</c>); users move live,
+    /// throttled, when the map changes.
+    /// </summary>
+    Sharded,
 }
 
 /// <summary>Grain type names of the user grain, one per <see cref="UserPlacement"/>.</summary>
@@ -25,12 +31,16 @@ public static class UserGrainTypes
     /// <summary>Grain type of users placed by Orleans' random placement.</summary>
     public const string Random = "user-random";
 
+    /// <summary>Grain type of users placed by the shard map.</summary>
+    public const string Sharded = "user-sharded";
+
     /// <summary>The grain type that implements <paramref name="placement"/>.</summary>
     public static string For(UserPlacement placement) => placement switch
     {
         UserPlacement.Ring => Ring,
         UserPlacement.Hash => Hash,
         UserPlacement.Random => Random,
+        UserPlacement.Sharded => Sharded,
         _ => throw new ArgumentOutOfRangeException(nameof(placement), placement, "Unknown user placement."),
     };
 }

@@ -1,0 +1,102 @@
+using System.Buffers.Binary;
+using System.Text;
+
+namespace Orleans.Patterns.Sharding;
+
+/// <summary>
+/// The shard map's wire and storage form: one line of text, so it can be a value in the Raft key/value store and
+/// travel in a grain call unchanged. <c>shardmap/1;{epoch};{shard count};{members, base64 of UTF-8, comma-separated};{owner
+/// indexes, base64 of little-endian 16-bit integers}</c>. Every process that decodes the same text gets an identical map.
+/// </summary>
+public static class ShardMapCodec
+{
+    /// <summary>The format tag at the start of every encoded map.</summary>
+    public const string Tag = "shardmap/1";
+
+    /// <summary>Encodes <paramref name="map"/>.</summary>
+    public static string Encode(ShardMap map)
+    {
+        ArgumentNullException.ThrowIfNull(map);
+        var owners = new byte[map.ShardCount * sizeof(ushort)];
+        ReadOnlySpan<int> indexes = map.OwnerIndexes;
+        for (int shard = 0; shard < indexes.Length; shard++)
+        {
+            BinaryPrimitives.WriteUInt16LittleEndian(owners.AsSpan(shard * sizeof(ushort)), checked((ushort)indexes[shard]));
+        }
+
+        var members = string.Join(',', map.Members.Select(m => Convert.ToBase64String(Encoding.UTF8.GetBytes(m))));
+        return $"{Tag};{map.Epoch};{map.ShardCount};{members};{Convert.ToBase64String(owners)}";
+    }
+
+    /// <summary>Decodes a map made by <see cref="Encode"/>.</summary>
+    /// <exception cref="FormatException">The text is not an encoded shard map; the message names the part that is wrong.</exception>
+    public static ShardMap Decode(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var parts = text.Split(';');
+        if (parts.Length != 5 || parts[0] != Tag)
+        {
+            throw new FormatException(
+                $"Not an encoded shard map: expected 5 ';'-separated parts starting with '{Tag}', got {parts.Length} starting with '{Clip(parts[0])}'.");
+        }
+
+        if (!long.TryParse(parts[1], out long epoch) || epoch < 0)
+        {
+            throw new FormatException($"Shard map epoch '{Clip(parts[1])}' is not a non-negative integer.");
+        }
+
+        if (!int.TryParse(parts[2], out int shardCount) || shardCount is < 1 or > ShardMap.MaxShardCount)
+        {
+            throw new FormatException($"Shard map shard count '{Clip(parts[2])}' is not between 1 and {ShardMap.MaxShardCount}.");
+        }
+
+        string[] members;
+        byte[] owners;
+        try
+        {
+            members = [.. parts[3].Split(',').Select(m => Encoding.UTF8.GetString(Convert.FromBase64String(m)))];
+            owners = Convert.FromBase64String(parts[4]);
+        }
+        catch (FormatException e)
+        {
+            throw new FormatException($"Shard map (epoch {epoch}) has a member or owner table that is not valid base64: {e.Message}", e);
+        }
+
+        if (owners.Length != shardCount * sizeof(ushort))
+        {
+            throw new FormatException(
+                $"Shard map (epoch {epoch}) lists {owners.Length / sizeof(ushort)} owners for {shardCount} shards.");
+        }
+
+        // Encode writes members sorted, so index i here is member index i in the map; check rather than trust it.
+        var sorted = members.Order(StringComparer.Ordinal).ToArray();
+        if (!sorted.SequenceEqual(members, StringComparer.Ordinal))
+        {
+            throw new FormatException($"Shard map (epoch {epoch}) lists its members out of order.");
+        }
+
+        var ownerNames = new string[shardCount];
+        for (int shard = 0; shard < shardCount; shard++)
+        {
+            int index = BinaryPrimitives.ReadUInt16LittleEndian(owners.AsSpan(shard * sizeof(ushort)));
+            if (index >= members.Length)
+            {
+                throw new FormatException(
+                    $"Shard map (epoch {epoch}): shard {shard} is owned by member index {index}, but there are {members.Length} members.");
+            }
+
+            ownerNames[shard] = members[index];
+        }
+
+        try
+        {
+            return new ShardMap(epoch, members, ownerNames);
+        }
+        catch (ArgumentException e)
+        {
+            throw new FormatException($"Shard map (epoch {epoch}) is invalid: {e.Message}", e);
+        }
+    }
+
+    private static string Clip(string s) => s.Length <= 32 ? s : s[..32] + "…";
+}
