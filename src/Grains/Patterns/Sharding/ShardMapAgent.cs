@@ -1,0 +1,365 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Patterns.Gossip;
+using Orleans.Patterns.Raft;
+using Orleans.Runtime.Placement;
+
+namespace Orleans.Patterns.Sharding;
+
+/// <summary>
+/// This silo's copy of the shard map and the two loops that keep it and the users it hosts in line with the cluster:
+/// the map loop (read the agreed map; on the proposer, commit a new epoch when membership changed) and the hand-off
+/// loop (send users of shards this silo no longer owns to their new owner, a few shards per round). Read by the
+/// placement director and the user grains on every call, so the current map is one volatile reference.
+/// </summary>
+internal sealed partial class ShardMapAgent : ILifecycleParticipant<ISiloLifecycle>, IDisposable
+{
+    private readonly ShardingOptions _options;
+    private readonly IShardAllocator _allocator;
+    private readonly IClusterMembershipService _membership;
+    private readonly ILocalSiloDetails _localSilo;
+    private readonly IGrainFactory _grains;
+    private readonly LocalShardRegistry _registry;
+    private readonly LocalGossipVerdicts? _gossip;
+    private readonly TimeProvider _time;
+    private readonly ILogger<ShardMapAgent> _logger;
+    private readonly SemaphoreSlim _refreshing = new(1, 1);
+    private readonly CancellationTokenSource _stopping = new();
+    private MapState? _state;
+    private RaftSession? _raft;
+    private Task _mapLoop = Task.CompletedTask;
+    private Task _handOffLoop = Task.CompletedTask;
+    private long _handOffsDone;
+    private long _usersMoved;
+    private int _handOffsPending;
+    private int _misplacedUsers;
+    private int _disposed;
+
+    public ShardMapAgent(
+        IOptions<ShardingOptions> options,
+        IClusterMembershipService membership,
+        ILocalSiloDetails localSilo,
+        IGrainFactory grains,
+        LocalShardRegistry registry,
+        IServiceProvider services,
+        TimeProvider time,
+        ILogger<ShardMapAgent> logger)
+    {
+        _options = options.Value;
+        _allocator = _options.CreateAllocator();
+        _membership = membership;
+        _localSilo = localSilo;
+        _grains = grains;
+        _registry = registry;
+        _gossip = services.GetService<LocalGossipVerdicts>();
+        _time = time;
+        _logger = logger;
+    }
+
+    /// <summary>A map and where it came from.</summary>
+    internal sealed record MapState(ShardMap Map, string Encoded, string Source);
+
+    /// <summary>The map this silo routes by, or null before it has one.</summary>
+    public ShardMap? Current => Volatile.Read(ref _state)?.Map;
+
+    public MapState? State => Volatile.Read(ref _state);
+
+    public string LocalName => _localSilo.Name;
+
+    /// <summary>The window per-shard load is measured over.</summary>
+    public TimeSpan LoadWindow => _options.LoadWindow;
+
+    public int HandOffsPending => Volatile.Read(ref _handOffsPending);
+
+    public int MisplacedUsers => Volatile.Read(ref _misplacedUsers);
+
+    public long HandOffsDone => Interlocked.Read(ref _handOffsDone);
+
+    public long UsersMoved => Interlocked.Read(ref _usersMoved);
+
+    public void Participate(ISiloLifecycle lifecycle) =>
+        lifecycle.Subscribe(
+            nameof(ShardMapAgent),
+            ServiceLifecycleStage.Active,
+            _ =>
+            {
+                _mapLoop = Task.Run(() => RunEveryAsync(_options.RefreshInterval, RefreshOnceAsync), CancellationToken.None);
+                _handOffLoop = Task.Run(() => RunEveryAsync(_options.HandOffInterval, HandOffRoundAsync), CancellationToken.None);
+                return Task.CompletedTask;
+            },
+            async _ =>
+            {
+                await _stopping.CancelAsync();
+                await Task.WhenAll(_mapLoop, _handOffLoop).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            });
+
+    /// <summary>
+    /// Brings the map up to date now, unless it is already at <paramref name="atLeastEpoch"/> or newer; called when a
+    /// call arrives with a newer epoch than this silo's. Returns the map afterwards.
+    /// </summary>
+    public async Task<ShardMap?> RefreshAsync(long atLeastEpoch)
+    {
+        if (Current is { } map && map.Epoch >= atLeastEpoch)
+        {
+            return map;
+        }
+
+        await RefreshOnceAsync(_stopping.Token);
+        return Current;
+    }
+
+    /// <summary>The active silo named <paramref name="name"/> (the newest generation if a restart left two), or null.</summary>
+    public SiloAddress? AddressOf(string name)
+    {
+        SiloAddress? chosen = null;
+        foreach (var member in _membership.CurrentSnapshot.Members.Values)
+        {
+            if (member.Status == SiloStatus.Active && string.Equals(member.Name, name, StringComparison.Ordinal)
+                && (chosen is null || member.SiloAddress.Generation > chosen.Generation))
+            {
+                chosen = member.SiloAddress;
+            }
+        }
+
+        return chosen;
+    }
+
+    /// <summary>
+    /// Whether users may move now: not while a silo is still joining (it may not host grains yet, and its arrival
+    /// will change the map again), so a join costs one round of moves, not two.
+    /// </summary>
+    public bool MayHandOff =>
+        !_membership.CurrentSnapshot.Members.Values.Any(m => m.Status is SiloStatus.Created or SiloStatus.Joining);
+
+    public void Dispose()
+    {
+        // The container may dispose it twice: it is registered as itself and as a lifecycle participant.
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        _stopping.Cancel();
+        _stopping.Dispose();
+        _refreshing.Dispose();
+    }
+
+    private async Task RunEveryAsync(TimeSpan period, Func<CancellationToken, Task> round)
+    {
+        using var timer = new PeriodicTimer(period, _time);
+        var token = _stopping.Token;
+        do
+        {
+            try
+            {
+                await round(token);
+            }
+            catch (Exception e) when (!token.IsCancellationRequested)
+            {
+                // A round that fails (no Raft leader yet, a silo leaving mid-call) is retried at the next tick.
+                LogRoundFailed(e, e.Message);
+            }
+        }
+        while (await NextTickAsync(timer, token));
+    }
+
+    private static async Task<bool> NextTickAsync(PeriodicTimer timer, CancellationToken token)
+    {
+        try
+        {
+            return await timer.WaitForNextTickAsync(token);
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    private async Task RefreshOnceAsync(CancellationToken cancellationToken)
+    {
+        await _refreshing.WaitAsync(cancellationToken);
+        try
+        {
+            if (_options.MapSource == ShardMapSource.Raft)
+            {
+                await RefreshFromRaftAsync(cancellationToken);
+            }
+            else
+            {
+                RefreshFromMembership();
+            }
+        }
+        finally
+        {
+            _refreshing.Release();
+        }
+    }
+
+    /// <summary>The silos that should own shards: active in Orleans and not declared dead by this silo's gossip.</summary>
+    private string[] DesiredMembers()
+    {
+        var dead = _gossip?.Dead;
+        return
+        [
+            .. _membership.CurrentSnapshot.Members.Values
+                .Where(m => m.Status == SiloStatus.Active && (dead is null || !dead.Contains(m.Name)))
+                .Select(m => m.Name)
+                .Distinct(StringComparer.Ordinal)
+                .Order(StringComparer.Ordinal),
+        ];
+    }
+
+    private void RefreshFromMembership()
+    {
+        // Orleans' membership alone, so every silo with the same snapshot computes the same map and epoch.
+        var snapshot = _membership.CurrentSnapshot;
+        string[] members = [.. snapshot.Members.Values.Where(m => m.Status == SiloStatus.Active).Select(m => m.Name).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)];
+        var current = State;
+        if (members.Length == 0 || (current is not null && current.Map.Members.SequenceEqual(members)))
+        {
+            return;
+        }
+
+        var allocated = _allocator.Allocate(members, _options.ShardCount);
+        var map = new ShardMap(Math.Max(snapshot.Version.Value, (current?.Map.Epoch ?? 0) + 1), allocated.Members, [.. Enumerable.Range(0, allocated.ShardCount).Select(allocated.OwnerOfShard)]);
+        Adopt(new MapState(map, ShardMapCodec.Encode(map), "membership"));
+    }
+
+    private async Task RefreshFromRaftAsync(CancellationToken cancellationToken)
+    {
+        var members = DesiredMembers();
+        if (members.Length == 0)
+        {
+            return;
+        }
+
+        var raft = SessionFor(members);
+        var read = await raft.Client.GetAsync(_options.RaftKey, cancellationToken);
+        var committed = read.Value is { } text ? new MapState(ShardMapCodec.Decode(text), text, "raft") : null;
+        if (committed is not null)
+        {
+            Adopt(committed);
+        }
+
+        // One proposer at a time by convention (the first active name); the compare-and-swap makes a second one harmless.
+        if (!string.Equals(members[0], _localSilo.Name, StringComparison.Ordinal) || !MayHandOff)
+        {
+            return;
+        }
+
+        if (committed is null || !committed.Map.Members.SequenceEqual(members, StringComparer.Ordinal))
+        {
+            var next = _allocator.Allocate(members, _options.ShardCount, committed?.Map);
+            await ProposeAsync(raft, committed, next, $"members {string.Join(", ", members)}", cancellationToken);
+        }
+    }
+
+    private async Task ProposeAsync(RaftSession raft, MapState? committed, ShardMap next, string reason, CancellationToken cancellationToken)
+    {
+        var encoded = ShardMapCodec.Encode(next);
+        var result = await raft.Client.CompareAndSwapAsync(_options.RaftKey, committed?.Encoded, encoded, cancellationToken);
+        if (result.Applied)
+        {
+            var moved = committed is null ? next.ShardCount : next.MovesFrom(committed.Map).Count;
+            LogProposed(next.Epoch, moved, next.ShardCount, reason, result.Index);
+            Adopt(new MapState(next, encoded, "raft"));
+        }
+    }
+
+    private RaftSession SessionFor(string[] members)
+    {
+        var session = _raft;
+        if (session is null || !session.Replicas.SequenceEqual(members, StringComparer.Ordinal))
+        {
+            // A new session id per agent and replica set: a restarted silo must not reuse an old session's sequence
+            // numbers, which the store would answer with the old outcomes.
+            session = new RaftSession(members, new RaftKvClient(_grains, members, $"sharding/{_localSilo.Name}/{Guid.NewGuid():N}"));
+            _raft = session;
+        }
+
+        return session;
+    }
+
+    private void Adopt(MapState next)
+    {
+        var current = State;
+        if (current is not null && current.Map.Epoch >= next.Map.Epoch)
+        {
+            return;
+        }
+
+        Volatile.Write(ref _state, next);
+        LogAdopted(next.Map.Epoch, next.Source, next.Map.ShardCountOf(_localSilo.Name), next.Map.Members.Count);
+    }
+
+    private Task HandOffRoundAsync(CancellationToken cancellationToken)
+    {
+        var map = Current;
+        if (map is null)
+        {
+            return Task.CompletedTask;
+        }
+
+        var local = _localSilo.Name;
+        var misplaced = _registry.Users
+            .Where(u => !string.Equals(OwnerOf(map, u), local, StringComparison.Ordinal))
+            .GroupBy(u => u.Shard)
+            .OrderBy(g => g.Key)
+            .ToList();
+        Volatile.Write(ref _misplacedUsers, misplaced.Sum(g => g.Count()));
+        Volatile.Write(ref _handOffsPending, misplaced.Count);
+        if (misplaced.Count == 0 || !MayHandOff)
+        {
+            return Task.CompletedTask;
+        }
+
+        var handed = 0;
+        foreach (var shard in misplaced.Take(_options.ShardsPerHandOff))
+        {
+            var movedAny = false;
+            foreach (var user in shard)
+            {
+                if (AddressOf(OwnerOf(map, user)) is not { } target)
+                {
+                    continue; // the owner is not active here yet; a later round tries again
+                }
+
+                // Migration keeps the grain's state in memory and moves it; the hint names the new owner, which is
+                // also what the director would pick from this map.
+                user.Context.Migrate(new Dictionary<string, object> { [IPlacementDirector.PlacementHintKey] = target }, cancellationToken);
+                Interlocked.Increment(ref _usersMoved);
+                movedAny = true;
+            }
+
+            handed += movedAny ? 1 : 0;
+        }
+
+        Interlocked.Add(ref _handOffsDone, handed);
+        if (handed > 0)
+        {
+            LogHandOff(handed, map.Epoch, misplaced.Count - handed);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <summary>The owner of a user with this hash and shard in <paramref name="map"/>.</summary>
+    internal static string OwnerOf(ShardMap map, ulong hash, int shard) => map.OwnerOfShard(shard);
+
+    private static string OwnerOf(ShardMap map, LocalShardRegistry.ActiveUser user) => OwnerOf(map, user.Hash, user.Shard);
+
+    private sealed record RaftSession(string[] Replicas, RaftKvClient Client);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Shard map epoch {Epoch} adopted (from {Source}): this silo owns {Owned} shards of {Members} members")]
+    private partial void LogAdopted(long epoch, string source, int owned, int members);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Shard map epoch {Epoch} committed at log index {Index}: {Moved} of {Shards} shards change owner ({Reason})")]
+    private partial void LogProposed(long epoch, int moved, int shards, string reason, long index);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Handed off {Shards} shards of epoch {Epoch}; {Left} left")]
+    private partial void LogHandOff(int shards, long epoch, int left);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Sharding round failed, retrying next round: {Reason}")]
+    private partial void LogRoundFailed(Exception exception, string reason);
+}

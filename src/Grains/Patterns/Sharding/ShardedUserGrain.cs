@@ -1,0 +1,78 @@
+using Orleans.Patterns.Telemetry;
+using Orleans.Patterns.Users;
+using Orleans.Runtime.Placement;
+
+namespace Orleans.Patterns.Sharding;
+
+/// <summary>
+/// Users placed by the shard map. Every call is checked against the silo's epoch first: a call made with an older
+/// map is refused (<see cref="StaleShardEpochException"/>, nothing done), a call made with a newer one brings the
+/// silo's map up to date. A user that finds itself on a silo that no longer owns its shard serves the call, then
+/// moves to the owner with its state; Orleans keeps one activation per user throughout, so no two silos ever write
+/// the same user.
+/// </summary>
+[GrainType(UserGrainTypes.Sharded), ShardedPlacement]
+internal sealed class ShardedUserGrain(
+    [PersistentState("user", UserHostingExtensions.UserStorageName)] IPersistentState<UserState> state,
+    ILocalSiloDetails localSilo,
+    TimeProvider timeProvider,
+    PatternsMetrics metrics,
+    ShardMapAgent agent,
+    LocalShardRegistry registry)
+    : UserGrainBase(state, localSilo, timeProvider, metrics), IIncomingGrainCallFilter
+{
+    private ulong _hash;
+    private int _shard;
+    private bool _moving;
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        await base.OnActivateAsync(cancellationToken);
+        _hash = ShardMap.HashUserId(this.GetPrimaryKeyString());
+        _shard = ShardMap.ShardOfHash(_hash, registry.ShardCount);
+        registry.Register(new LocalShardRegistry.ActiveUser(this.GetGrainId(), _hash, _shard, GrainContext));
+    }
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        registry.Unregister(this.GetGrainId(), GrainContext);
+        return base.OnDeactivateAsync(reason, cancellationToken);
+    }
+
+    public async Task Invoke(IIncomingGrainCallContext context)
+    {
+        var map = agent.Current;
+        if (ShardEpochContext.Current is { } callerEpoch)
+        {
+            if (map is null || callerEpoch > map.Epoch)
+            {
+                map = await agent.RefreshAsync(callerEpoch);
+            }
+
+            if (map is not null && callerEpoch < map.Epoch)
+            {
+                throw new StaleShardEpochException(callerEpoch, map.Epoch, this.GetGrainId().ToString());
+            }
+        }
+
+        await context.Invoke();
+        registry.CountOperation(_shard);
+        if (map is not null && !_moving)
+        {
+            MoveIfMisplaced(map);
+        }
+    }
+
+    private void MoveIfMisplaced(ShardMap map)
+    {
+        var owner = ShardMapAgent.OwnerOf(map, _hash, _shard);
+        if (string.Equals(owner, agent.LocalName, StringComparison.Ordinal) || !agent.MayHandOff || agent.AddressOf(owner) is not { } target)
+        {
+            return;
+        }
+
+        // After this call completes; calls queued behind it follow the grain to its new silo.
+        _moving = true;
+        GrainContext.Migrate(new Dictionary<string, object> { [IPlacementDirector.PlacementHintKey] = target });
+    }
+}

@@ -1,0 +1,117 @@
+using System.Collections.Concurrent;
+using Orleans.Patterns.Sharding;
+using Orleans.Patterns.Users;
+
+namespace Orleans.Patterns.Tests.Sharding.Cluster;
+
+/// <summary>
+/// Callers that keep incrementing one counter of random users, carrying a shard-map epoch. A refusal for a stale
+/// epoch did nothing, so the caller adopts the epoch it names and retries; so is a message the runtime rejected
+/// (a silo that is stopping rejects what it will not run). Any other error is a failure: an increment is not
+/// idempotent, so it is never retried blindly. Counts what each user was acknowledged.
+/// </summary>
+internal sealed class IncrementLoad(IGrainFactory grains, int users, long epoch, int seed) : IAsyncDisposable
+{
+    private readonly long[] _acknowledged = new long[users];
+    private readonly ConcurrentQueue<string> _failures = new();
+    private readonly CancellationTokenSource _stop = new();
+    private readonly List<Task> _workers = [];
+    private long _epoch = epoch;
+    private long _total;
+    private long _staleRetries;
+    private long _rejectedRetries;
+
+    public long Acknowledged => Interlocked.Read(ref _total);
+
+    public static string UserId(int index) => $"sharded-user-{index}";
+
+    public void Start(int workers)
+    {
+        for (var w = 0; w < workers; w++)
+        {
+            var random = new Random(HashCode.Combine(seed, w));
+            _workers.Add(Task.Run(() => RunAsync(random)));
+        }
+    }
+
+    public async Task WaitForAsync(long acknowledged)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (Acknowledged < acknowledged)
+        {
+            if (DateTime.UtcNow > deadline || _failures.Count > 0)
+            {
+                throw new TimeoutException($"load reached {Acknowledged} of {acknowledged} acknowledged increments; failures: {string.Join("; ", _failures.Take(3))}");
+            }
+
+            await Task.Delay(20);
+        }
+    }
+
+    public async Task<LoadSummary> StopAsync()
+    {
+        await _stop.CancelAsync();
+        await Task.WhenAll(_workers);
+        return new LoadSummary([.. _acknowledged], [.. _failures], Interlocked.Read(ref _staleRetries), Interlocked.Read(ref _rejectedRetries), Acknowledged);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_stop.IsCancellationRequested)
+        {
+            await StopAsync();
+        }
+
+        _stop.Dispose();
+    }
+
+    private async Task RunAsync(Random random)
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            var index = random.Next(users);
+            var user = grains.GetUser(UserId(index), UserPlacement.Sharded);
+            while (true)
+            {
+                ShardEpochContext.Set(Interlocked.Read(ref _epoch));
+                try
+                {
+                    await user.Increment("n", 1);
+                    Interlocked.Increment(ref _acknowledged[index]);
+                    Interlocked.Increment(ref _total);
+                    break;
+                }
+                catch (StaleShardEpochException e)
+                {
+                    Interlocked.Increment(ref _staleRetries);
+                    InterlockedMax(ref _epoch, e.CurrentEpoch);
+                }
+                catch (OrleansMessageRejectionException)
+                {
+                    Interlocked.Increment(ref _rejectedRetries);
+                    await Task.Delay(10);
+                }
+                catch (Exception e)
+                {
+                    _failures.Enqueue($"{UserId(index)}: {e.GetType().Name}: {e.Message}");
+                    return;
+                }
+            }
+        }
+    }
+
+    private static void InterlockedMax(ref long target, long value)
+    {
+        long current;
+        while ((current = Interlocked.Read(ref target)) < value && Interlocked.CompareExchange(ref target, value, current) != current)
+        {
+        }
+    }
+}
+
+internal sealed record LoadSummary(long[] PerUser, IReadOnlyList<string> Failures, long StaleRetries, long RejectedRetries, long Total)
+{
+    public long Acknowledged(int user) => PerUser[user];
+
+    public override string ToString() => $"{Total} increments acknowledged, {StaleRetries} stale-epoch refusals and {RejectedRetries} rejections retried, {Failures.Count} failures";
+}

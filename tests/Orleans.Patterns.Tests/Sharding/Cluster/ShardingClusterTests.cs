@@ -1,0 +1,179 @@
+using System.Diagnostics;
+using Orleans.Patterns.Placement;
+using Orleans.Patterns.Sharding;
+using Orleans.Patterns.Tests.Infrastructure;
+using Orleans.Patterns.Users;
+using Orleans.TestingHost;
+using Xunit.Abstractions;
+
+namespace Orleans.Patterns.Tests.Sharding.Cluster;
+
+/// <summary>
+/// The shard map on real (in-process) silos with the map committed through the Raft log: a silo joins and another
+/// leaves while callers keep incrementing counters; every increment either succeeds or is refused as stale (nothing
+/// done) and retried, users end on their shard's owner, and every counter equals the increments acknowledged.
+/// </summary>
+[Trait("Category", "Cluster")]
+public sealed class ShardingClusterTests(ITestOutputHelper output) : IAsyncLifetime
+{
+    private const int ShardCount = 256;
+    private const int UserCount = 400;
+    private const int Workers = 8;
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(45);
+    private static readonly string[] Initial = ["Silo_0", "Silo_1", "Silo_2"];
+    private readonly string _root = Path.Combine(Path.GetTempPath(), "orleans-patterns-sharding-" + Guid.NewGuid().ToString("N"));
+    private InProcessTestCluster _cluster = null!;
+
+    public async Task InitializeAsync()
+    {
+        var builder = new InProcessTestClusterBuilder(3);
+        var raftDirectory = Path.Combine(_root, "raft");
+        var userDirectory = Path.Combine(_root, "users");
+        Directory.CreateDirectory(userDirectory);
+        builder.ConfigureSilo((_, silo) => silo
+            .AddRaftReplicas(o =>
+            {
+                o.DataDirectory = raftDirectory;
+                o.InitialVoters = Initial;
+                o.RemovalGracePeriod = TimeSpan.FromSeconds(2);
+            })
+            .AddUserGrains()
+            .AddFileGrainStorage(UserHostingExtensions.UserStorageName, o => o.RootDirectory = userDirectory)
+            .AddUserSharding(o =>
+            {
+                o.MapSource = ShardMapSource.Raft;
+                o.ShardCount = ShardCount;
+                o.RefreshInterval = TimeSpan.FromMilliseconds(200);
+                o.HandOffInterval = TimeSpan.FromMilliseconds(100);
+            }));
+        _cluster = builder.Build();
+        await _cluster.DeployAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _cluster.DisposeAsync();
+        if (Directory.Exists(_root))
+        {
+            Directory.Delete(_root, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Join_and_leave_under_load_move_users_to_their_owners_and_lose_no_acknowledged_increment()
+    {
+        var live = Initial.ToList();
+        var first = await WaitForAgreedMapAsync(live);
+        Assert.Equal(live, first.Members);
+        output.WriteLine($"epoch {first.Epoch}: {string.Join(", ", live.Select(s => $"{s}={first.ShardCountOf(s)}"))}");
+
+        await using var load = new IncrementLoad(_cluster.Client, UserCount, first.Epoch, seed: 7);
+        load.Start(Workers);
+        await load.WaitForAsync(UserCount * 2);
+
+        // Join.
+        var joined = (await _cluster.StartAdditionalSiloAsync()).Name;
+        live.Add(joined);
+        var afterJoin = await WaitForAgreedMapAsync(live);
+        var movedOnJoin = afterJoin.MovesFrom(first).Count;
+        var optimum = (double)ShardCount / live.Count;
+        output.WriteLine($"join of {joined}: epoch {first.Epoch} -> {afterJoin.Epoch}, {movedOnJoin} shards moved ({movedOnJoin / optimum:0.00}x the 1/(N+1) optimum of {optimum:0})");
+        Assert.All(afterJoin.MovesFrom(first), m => Assert.Equal(joined, m.To));
+        Assert.True(afterJoin.Epoch == first.Epoch + 1, $"a join should take one epoch; went from {first.Epoch} to {afterJoin.Epoch}");
+        await WaitForHandOffsAsync(live, afterJoin);
+        await load.WaitForAsync(load.Acknowledged + UserCount);
+
+        // Leave (graceful stop).
+        var leaving = "Silo_1";
+        await _cluster.StopSiloAsync(_cluster.Silos.Single(s => s.Name == leaving));
+        live.Remove(leaving);
+        var afterLeave = await WaitForAgreedMapAsync(live);
+        var movedOnLeave = afterLeave.MovesFrom(afterJoin);
+        output.WriteLine($"leave of {leaving}: epoch {afterJoin.Epoch} -> {afterLeave.Epoch}, {movedOnLeave.Count} shards moved");
+        Assert.All(movedOnLeave, m => Assert.Equal(leaving, m.From));
+        Assert.Equal(afterJoin.ShardCountOf(leaving), movedOnLeave.Count);
+        await WaitForHandOffsAsync(live, afterLeave);
+        await load.WaitForAsync(load.Acknowledged + UserCount);
+
+        var summary = await load.StopAsync();
+        output.WriteLine(summary.ToString());
+        Assert.True(summary.Failures.Count == 0, $"failed increments: {string.Join("; ", summary.Failures.Take(5))}");
+
+        // Every user on its owner, with exactly the increments acknowledged to the callers.
+        var map = await WaitForAgreedMapAsync(live);
+        var misplaced = new List<string>();
+        for (var i = 0; i < UserCount; i++)
+        {
+            var id = IncrementLoad.UserId(i);
+            var user = _cluster.Client.GetUser(id, UserPlacement.Sharded);
+            var snapshot = await user.GetSnapshot();
+            Assert.Equal(summary.Acknowledged(i), snapshot.Counters.GetValueOrDefault("n"));
+            var location = await user.GetLocation();
+            if (location.SiloName != map.OwnerOf(id))
+            {
+                misplaced.Add($"{id} on {location.SiloName}, owner {map.OwnerOf(id)}");
+            }
+        }
+
+        Assert.True(misplaced.Count == 0, $"{misplaced.Count} users not on their owner: {string.Join("; ", misplaced.Take(5))}");
+    }
+
+    [Fact]
+    public async Task A_call_with_an_older_epoch_is_refused_with_the_current_epoch_and_does_nothing()
+    {
+        var map = await WaitForAgreedMapAsync(Initial.ToList());
+        var user = _cluster.Client.GetUser("stale-epoch-user", UserPlacement.Sharded);
+        ShardEpochContext.Set(map.Epoch);
+        Assert.Equal(1, await user.Increment("n", 1));
+
+        ShardEpochContext.Set(map.Epoch - 1 > 0 ? map.Epoch - 1 : 0);
+        if (map.Epoch > 1)
+        {
+            var e = await Assert.ThrowsAsync<StaleShardEpochException>(() => user.Increment("n", 1));
+            Assert.Equal(map.Epoch, e.CurrentEpoch);
+            Assert.Contains($"epoch {map.Epoch - 1}", e.Message);
+        }
+
+        ShardEpochContext.Set(0);
+        Assert.Equal(1, (await user.GetSnapshot()).Counters["n"]);
+    }
+
+    private async Task<ShardMap> WaitForAgreedMapAsync(IReadOnlyList<string> silos)
+    {
+        ShardMap? agreed = null;
+        var last = "";
+        await Eventually.WaitAsync(
+            async () =>
+            {
+                var views = await Task.WhenAll(silos.Select(s => _cluster.Client.GetPinnedGrain<IShardHostGrain>(s).GetMap()));
+                last = string.Join(", ", views.Select((v, i) => $"{silos[i]}: {v?.Epoch.ToString() ?? "none"}"));
+                if (views.Any(v => v is null) || views.Select(v => v!.Epoch).Distinct().Count() != 1)
+                {
+                    return false;
+                }
+
+                var map = ShardMapCodec.Decode(views[0]!.Encoded);
+                agreed = map;
+                return map.Members.SequenceEqual(silos.Order(StringComparer.Ordinal));
+            },
+            Deadline,
+            () => $"every silo of [{string.Join(", ", silos)}] on one map listing exactly them; epochs: {last}");
+        return agreed!;
+    }
+
+    private async Task WaitForHandOffsAsync(IReadOnlyList<string> silos, ShardMap map)
+    {
+        var clock = Stopwatch.StartNew();
+        var last = "";
+        await Eventually.WaitAsync(
+            async () =>
+            {
+                var reports = await Task.WhenAll(silos.Select(s => _cluster.Client.GetPinnedGrain<IShardHostGrain>(s).GetReport()));
+                last = string.Join(", ", reports.Select(r => $"{r.Silo}: epoch {r.Epoch}, misplaced {r.MisplacedUsers}, pending {r.HandOffsPending}"));
+                return reports.All(r => r.Epoch == map.Epoch && r.MisplacedUsers == 0 && r.HandOffsPending == 0);
+            },
+            Deadline,
+            () => $"hand-offs of epoch {map.Epoch} finished; {last}");
+        output.WriteLine($"hand-offs of epoch {map.Epoch} done {clock.ElapsedMilliseconds} ms after the map was agreed: {last}");
+    }
+}
