@@ -11,6 +11,31 @@ internal sealed class ShardingSettingsValidator : IValidateOptions<ShardingSetti
     {
         var failures = new List<string>();
         SettingsValidation.RequireText(failures, Prefix + "type", options.Type);
+        if (options.Type is not ("consistent_hashing" or "rendezvous"))
+        {
+            failures.Add($"{Prefix}type ('{options.Type}') must be \"consistent_hashing\" or \"rendezvous\"");
+        }
+
+        if (options.ShardCount is < 1 or > 65536)
+        {
+            failures.Add($"{Prefix}shard_count ({options.ShardCount}) must be between 1 and 65536");
+        }
+
+        if (options.LoadFactor != 0 && !(options.LoadFactor >= 1.0 && options.LoadFactor <= 10.0))
+        {
+            failures.Add($"{Prefix}load_factor ({options.LoadFactor}) must be 0 (no cap) or between 1.0 and 10.0");
+        }
+
+        if (options.MapSource is not ("raft" or "membership"))
+        {
+            failures.Add($"{Prefix}map_source ('{options.MapSource}') must be \"raft\" or \"membership\"");
+        }
+
+        if (options.IdleTimeout <= TimeSpan.Zero)
+        {
+            failures.Add($"{Prefix}idle_timeout ({options.IdleTimeout}) must be positive");
+        }
+
         if (options.ReplicationFactor < 1)
         {
             failures.Add($"{Prefix}replication_factor ({options.ReplicationFactor}) must be >= 1");

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Configuration.Json;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Orleans.Dashboard;
+using Orleans.Patterns.Sharding;
 using Orleans.Patterns.Silo.Configuration;
 
 namespace Orleans.Patterns.Silo.Hosting;
@@ -138,6 +139,16 @@ public static class SiloHost
                 };
             });
             silo.AddUserGrains();
+            silo.AddUserSharding(o =>
+            {
+                var sharding = settings.Sharding;
+                o.MapSource = sharding.MapSource == "membership" ? ShardMapSource.Membership : ShardMapSource.Raft;
+                o.ShardCount = sharding.ShardCount;
+                o.Allocator = sharding.Type == "rendezvous" ? "rendezvous" : "ring";
+                o.LoadFactor = sharding.LoadFactor == 0 ? null : sharding.LoadFactor;
+                o.IdleTimeout = sharding.IdleTimeout;
+                o.SplitHotShards = sharding.SplitHotShards;
+            });
             silo.AddFileGrainStorage(UserHostingExtensions.UserStorageName, o => o.RootDirectory = settings.StorageDirectory);
             if (settings.Dashboard.Enabled)
             {

@@ -157,6 +157,9 @@ internal sealed record HostSettings(
 
     public GossipSettings Gossip { get; private init; } = new();
 
+    /// <summary>The <c>sharding</c> section; validated again, with the other pattern sections, when the host starts.</summary>
+    public ShardingSettings Sharding { get; private init; } = new();
+
     /// <summary>The silo names of the initial voting configuration; default: this silo alone.</summary>
     public IReadOnlyList<string> RaftInitialVoters { get; private init; } = [];
 
@@ -191,6 +194,7 @@ internal sealed record HostSettings(
             Raft = Get<RaftReplicaSettings>(configuration, RaftReplicaSettings.SectionName),
             RaftInitialVoters = ReadVoters(configuration.GetSection("raft:initial_voters"), silo.Name),
             Gossip = Get<GossipSettings>(configuration, GossipSettings.SectionName),
+            Sharding = Get<ShardingSettings>(configuration, ShardingSettings.SectionName),
         };
         settings.Validate();
         return settings;
