@@ -12,7 +12,8 @@ namespace Orleans.Patterns.Sharding;
 /// <item>Keep every shard whose previous owner is still a member.</item>
 /// <item>Members above the new cap shed their excess, guests (shards that would prefer another member) first.</item>
 /// <item>Unowned shards (the leavers' and the shed ones) go to their highest-ranked newcomer with room, else to
-/// their highest-ranked member with room.</item>
+/// their highest-ranked member with room; "room" here is below the fill level (<see cref="ShardLoadCap.FillFor"/>),
+/// one join's worth under the cap, so the next join finds no member above its lower cap.</item>
 /// <item>Each newcomer still below the fair share takes the shards it ranks first for, until it reaches it.</item>
 /// </list>
 /// Step 3 is what keeps a join close to the optimum: the shards that have to leave a full member anyway fill the
@@ -27,9 +28,11 @@ internal static class BoundedShardAssignment
     private const int Unowned = -1;
 
     public static int[] Assign(
-        ShardPreference preference, string[] members, int shardCount, int cap, ShardMap? previous)
+        ShardPreference preference, string[] members, int shardCount, ShardLoadCap loadCap, ShardMap? previous)
     {
         int memberCount = members.Length;
+        int cap = loadCap.For(shardCount, memberCount);
+        int fill = loadCap.FillFor(shardCount, memberCount);
         int fairShare = (shardCount + memberCount - 1) / memberCount;
         var preferred = new int[shardCount];
         for (int shard = 0; shard < shardCount; shard++)
@@ -42,7 +45,7 @@ internal static class BoundedShardAssignment
         var isNewcomer = new bool[memberCount];
         KeepPreviousOwners(members, previous, owners, loads, isNewcomer);
         ShedAboveCap(preferred, owners, loads, cap);
-        PlaceUnowned(preference, owners, loads, isNewcomer, cap);
+        PlaceUnowned(preference, owners, loads, isNewcomer, fill);
         NewcomersClaimPreferred(preferred, owners, loads, isNewcomer, fairShare);
         return owners;
     }

@@ -40,7 +40,7 @@ public sealed class RendezvousShardAllocator : IShardAllocator
         var preference = new Ranking(sorted);
         int[] owners = Cap is null
             ? [.. Enumerable.Range(0, shardCount).Select(preference.Preferred)]
-            : BoundedShardAssignment.Assign(preference, sorted, shardCount, Cap.For(shardCount, sorted.Length), previous);
+            : BoundedShardAssignment.Assign(preference, sorted, shardCount, Cap, previous);
         return ShardMap.FromValidated((previous?.Epoch ?? 0) + 1, sorted, owners);
     }
 

@@ -48,7 +48,7 @@ public sealed class RingShardAllocator : IShardAllocator
         var preference = new Positions(new HashRing(sorted, VirtualNodesPerMember), shardCount);
         int[] owners = Cap is null
             ? [.. Enumerable.Range(0, shardCount).Select(preference.Preferred)]
-            : BoundedShardAssignment.Assign(preference, sorted, shardCount, Cap.For(shardCount, sorted.Length), previous);
+            : BoundedShardAssignment.Assign(preference, sorted, shardCount, Cap, previous);
         return ShardMap.FromValidated((previous?.Epoch ?? 0) + 1, sorted, owners);
     }
 

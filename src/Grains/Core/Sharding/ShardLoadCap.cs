@@ -45,6 +45,25 @@ public sealed class ShardLoadCap
         return Math.Max(even, (int)Math.Floor(BalanceFactor * average));
     }
 
+    /// <summary>
+    /// How far an allocation fills a member when it places shards: the cap one more member would impose,
+    /// <c>max(ceil(S/N), floor(c * S/(N+1)))</c>, never above <see cref="For"/>.
+    /// </summary>
+    /// <remarks>
+    /// Filling to <see cref="For"/> itself leaves members sitting at a cap that the next join lowers, and each of
+    /// them must then shed a shard the joiner does not need: at 4096 shards and 100 → 101 members the cap drops from
+    /// 45 to 44, and a join moved up to 1.11x (rendezvous) and 1.16x (ring) the S/(N+1) optimum. Filling one join's
+    /// worth below the cap leaves every member at or under the next cap, so a single join sheds nothing and moves
+    /// only the joiner's fair share; the cap itself, and so max/avg ≤ c, is unchanged.
+    /// </remarks>
+    public int FillFor(int shardCount, int members)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(shardCount, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(members, 1);
+        int even = (int)Math.Ceiling((double)shardCount / members);
+        return Math.Min(For(shardCount, members), Math.Max(even, (int)Math.Floor(BalanceFactor * shardCount / (members + 1))));
+    }
+
     /// <inheritdoc />
     public override string ToString() => $"ShardLoadCap({BalanceFactor})";
 }
