@@ -42,6 +42,39 @@ public sealed class ShardAllocatorTests(ITestOutputHelper output)
         Assert.Equal(2, new ShardLoadCap(1.01).For(11, 10));
     }
 
+    [Fact]
+    public void FillLevel_IsTheCapOfOneMoreMember_NeverBelowAnEvenSplit()
+    {
+        var cap = new ShardLoadCap();
+
+        // 101 members cap at floor(1.1 * 40.55) = 44; filling 100 members to 44 leaves nothing to shed on a join.
+        Assert.Equal(44, cap.FillFor(4096, 100));
+        Assert.Equal(cap.For(4096, 101), cap.FillFor(4096, 100));
+
+        // floor(1.1 * 4096 / 11) = 409 is below the even split of 410, which every member must be allowed.
+        Assert.Equal(410, cap.FillFor(4096, 10));
+        Assert.Equal(1, cap.FillFor(3, 10));
+    }
+
+    [Theory]
+    [InlineData(ShardAllocators.RendezvousBounded)]
+    [InlineData(ShardAllocators.RingBounded)]
+    public void A_join_at_100_members_moves_within_5_percent_of_the_optimum_and_only_to_the_joiner(string name)
+    {
+        var allocator = ShardAllocators.Create(name);
+        for (var trial = 0; trial < 5; trial++)
+        {
+            var members = Enumerable.Range(1, 100).Select(i => $"silo-t{trial}-{i}").ToList();
+            var before = allocator.Allocate(members, 4096);
+            var after = allocator.Allocate([.. members, $"silo-t{trial}-new"], 4096, before);
+
+            var moves = after.MovesFrom(before);
+            Assert.All(moves, m => Assert.Equal($"silo-t{trial}-new", m.To));
+            Assert.True(moves.Count <= 1.05 * 4096 / 101, $"trial {trial}: {moves.Count} shards moved, optimum {4096 / 101.0:0.0}");
+            Assert.True(after.ShardCounts.Max() <= 1.10 * 4096 / 101, $"trial {trial}: max load {after.ShardCounts.Max()}");
+        }
+    }
+
     [Theory]
     [MemberData(nameof(All))]
     public void EpochsCount_FromOne(string name)
