@@ -16,6 +16,13 @@ public interface IShardHostGrain : IGrainWithStringKey
     /// <summary>The shard map this silo currently routes by, or null before it has one.</summary>
     [AlwaysInterleave]
     Task<ShardMapView?> GetMap();
+
+    /// <summary>
+    /// Operations per second on this silo's users, per shard (index = shard), over the last load window. The proposer
+    /// sums these over the silos to find hot shards.
+    /// </summary>
+    [AlwaysInterleave]
+    Task<double[]> GetShardLoads();
 }
 
 /// <summary>One silo's sharding state.</summary>

@@ -41,6 +41,8 @@ internal sealed class ShardHostGrain(ShardMapAgent agent, LocalShardRegistry reg
             0));
     }
 
+    public Task<double[]> GetShardLoads() => Task.FromResult(registry.Rates(agent.LoadWindow));
+
     public Task<ShardMapView?> GetMap() =>
         Task.FromResult(agent.State is { } state ? new ShardMapView(state.Map.Epoch, state.Source, state.Encoded) : null);
 }

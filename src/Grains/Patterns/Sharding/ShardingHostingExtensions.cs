@@ -33,9 +33,18 @@ public static class ShardingHostingExtensions
         builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<ShardMapAgent>());
         builder.AddPlacementDirector<ShardedPlacement, ShardedPlacementDirector>();
 
-        // Passivation: idle users leave memory after the configured time; their state is durable.
+        // Passivation: idle users leave memory after the configured time; their state is durable. Orleans checks for
+        // idle grains once per collection quantum (1 min by default) and insists every age limit exceed it, so a
+        // shorter idle timeout shortens the quantum to half of it.
         builder.Services.AddOptions<GrainCollectionOptions>().Configure<IOptions<ShardingOptions>>((collection, sharding) =>
-            collection.ClassSpecificCollectionAge[typeof(ShardedUserGrain).FullName!] = sharding.Value.IdleTimeout);
+        {
+            var idle = sharding.Value.IdleTimeout;
+            collection.ClassSpecificCollectionAge[typeof(ShardedUserGrain).FullName!] = idle;
+            if (idle > TimeSpan.Zero && idle <= collection.CollectionQuantum)
+            {
+                collection.CollectionQuantum = idle / 2;
+            }
+        });
         return builder;
     }
 }

@@ -20,6 +20,10 @@ public sealed class ShardingClusterTests(ITestOutputHelper output) : IAsyncLifet
     private const int UserCount = 400;
     private const int Workers = 8;
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(45);
+
+    // Short enough to watch passivation happen; users idle that long during the join and leave test come back from
+    // storage, which that test's counters check too.
+    private static readonly TimeSpan IdleTimeout = TimeSpan.FromSeconds(3);
     private static readonly string[] Initial = ["Silo_0", "Silo_1", "Silo_2"];
     private readonly string _root = Path.Combine(Path.GetTempPath(), "orleans-patterns-sharding-" + Guid.NewGuid().ToString("N"));
     private InProcessTestCluster _cluster = null!;
@@ -45,6 +49,7 @@ public sealed class ShardingClusterTests(ITestOutputHelper output) : IAsyncLifet
                 o.ShardCount = ShardCount;
                 o.RefreshInterval = TimeSpan.FromMilliseconds(200);
                 o.HandOffInterval = TimeSpan.FromMilliseconds(100);
+                o.IdleTimeout = IdleTimeout;
             }));
         _cluster = builder.Build();
         await _cluster.DeployAsync();
@@ -136,6 +141,33 @@ public sealed class ShardingClusterTests(ITestOutputHelper output) : IAsyncLifet
 
         ShardEpochContext.Set(0);
         Assert.Equal(1, (await user.GetSnapshot()).Counters["n"]);
+    }
+
+    [Fact]
+    public async Task Idle_users_are_passivated_and_come_back_with_their_state()
+    {
+        await WaitForAgreedMapAsync(Initial.ToList());
+        var ids = Enumerable.Range(0, 20).Select(i => $"idle-user-{i}").ToList();
+        foreach (var id in ids)
+        {
+            await _cluster.Client.GetUser(id, UserPlacement.Sharded).Increment("n", 5);
+        }
+
+        var active = 0;
+        await Eventually.WaitAsync(
+            async () =>
+            {
+                var reports = await Task.WhenAll(Initial.Select(s => _cluster.Client.GetPinnedGrain<IShardHostGrain>(s).GetReport()));
+                active = reports.Sum(r => r.ActiveUsers);
+                return active == 0;
+            },
+            Deadline,
+            () => $"all users passivated after {IdleTimeout.TotalSeconds} s idle; {active} still active");
+
+        foreach (var id in ids)
+        {
+            Assert.Equal(5, (await _cluster.Client.GetUser(id, UserPlacement.Sharded).GetSnapshot()).Counters["n"]);
+        }
     }
 
     private async Task<ShardMap> WaitForAgreedMapAsync(IReadOnlyList<string> silos)
