@@ -16,10 +16,17 @@ internal sealed class LocalCluster : IAsyncDisposable
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(90);
     private readonly List<SiloProcess> _silos;
 
-    private LocalCluster(ClusterFile file, List<SiloProcess> silos)
+    private readonly LocalClusterOptions _options;
+    private readonly string _siloAssembly;
+    private readonly string[] _initialVoters;
+
+    private LocalCluster(ClusterFile file, List<SiloProcess> silos, LocalClusterOptions options, string siloAssembly)
     {
         File = file;
         _silos = silos;
+        _options = options;
+        _siloAssembly = siloAssembly;
+        _initialVoters = [.. file.Silos.Select(s => s.Name)];
     }
 
     public ClusterFile File { get; private set; }
@@ -44,16 +51,16 @@ internal sealed class LocalCluster : IAsyncDisposable
             .ToList();
         var file = new ClusterFile(options.RunDirectory, $"local-{Environment.ProcessId}", "orleans-patterns", options.Redis, endpoints);
         var silos = new List<SiloProcess>();
-        var cluster = new LocalCluster(file, silos);
+        var cluster = new LocalCluster(file, silos, options, siloAssembly);
         try
         {
             // The primary first: secondaries register in the membership table it hosts.
-            silos.Add(Launch(siloAssembly, file, endpoints[0], options));
+            silos.Add(Launch(siloAssembly, file, endpoints[0], options, cluster._initialVoters));
             narrate($"started {endpoints[0].Name} (pid {silos[0].ProcessId}), waiting for its gateway on 127.0.0.1:{endpoints[0].GatewayPort}");
             await WaitForPortAsync(silos[0], endpoints[0].GatewayPort, cancellationToken);
             foreach (var silo in endpoints.Skip(1))
             {
-                silos.Add(Launch(siloAssembly, file, silo, options));
+                silos.Add(Launch(siloAssembly, file, silo, options, cluster._initialVoters));
                 narrate($"started {silo.Name} (pid {silos[^1].ProcessId})");
             }
 
@@ -137,6 +144,27 @@ internal sealed class LocalCluster : IAsyncDisposable
 
         throw new ClusterUnavailableException(
             $"Silos did not agree on the placement ring [{string.Join(", ", expected)}] within {StartTimeout.TotalSeconds:0} s; last: {lastSeen}");
+    }
+
+    /// <summary>
+    /// Starts one more silo (<c>silo-{N+1}</c>) on free ports and waits for its gateway. It joins the Raft group as a
+    /// learner: it gets the original voter list, so it never counts itself a voter before the leader adds it.
+    /// </summary>
+    public async Task<SiloProcess> AddSiloAsync(CancellationToken cancellationToken)
+    {
+        if (_silos.Count >= 16)
+        {
+            throw new UsageException("A local cluster has at most 16 silos.");
+        }
+
+        var ports = FreePorts.Take(3);
+        var endpoints = new SiloEndpoints($"silo-{_silos.Count + 1}", ports[0], ports[1], ports[2]);
+        var silo = Launch(_siloAssembly, File, endpoints, _options, _initialVoters);
+        _silos.Add(silo);
+        File = File with { Silos = [.. _silos.Select(s => s.Endpoints)] };
+        await File.UpdateAsync(cancellationToken);
+        await WaitForPortAsync(silo, endpoints.GatewayPort, cancellationToken);
+        return silo;
     }
 
     public SiloProcess GetSilo(string name) =>
@@ -232,7 +260,7 @@ internal sealed class LocalCluster : IAsyncDisposable
         throw new ClusterUnavailableException($"{silo.Endpoints.Name} did not open its gateway port {port} within {StartTimeout.TotalSeconds:0} s; log {silo.LogPath}");
     }
 
-    private static SiloProcess Launch(string siloAssembly, ClusterFile file, SiloEndpoints silo, LocalClusterOptions options)
+    private static SiloProcess Launch(string siloAssembly, ClusterFile file, SiloEndpoints silo, LocalClusterOptions options, IReadOnlyList<string> initialVoters)
     {
         List<string> args =
         [
@@ -242,8 +270,9 @@ internal sealed class LocalCluster : IAsyncDisposable
             "--http-port", silo.HttpPort.ToString(),
             "--primary-port", file.Silos[0].SiloPort.ToString(),
             "--storage", Path.Combine(file.RunDirectory, "grain-state"),
-            // Every replica gets the same voter list: the cluster's silos form one Raft group from the start.
-            "--raft:initial_voters", string.Join(',', file.Silos.Select(s => s.Name)),
+            // Every replica gets the same voter list: the cluster's first silos form one Raft group from the start,
+            // and silos added later join it as learners.
+            "--raft:initial_voters", string.Join(',', initialVoters),
             "--raft:data_directory", Path.Combine(file.RunDirectory, "raft-data"),
             "--cluster:cluster_id", file.ClusterId,
             "--cluster:service_id", file.ServiceId,
