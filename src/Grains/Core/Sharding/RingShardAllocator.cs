@@ -49,7 +49,7 @@ public sealed class RingShardAllocator : IShardAllocator
         int[] owners = Cap is null
             ? [.. Enumerable.Range(0, shardCount).Select(preference.Preferred)]
             : BoundedShardAssignment.Assign(preference, sorted, shardCount, Cap, previous);
-        return ShardMap.FromValidated((previous?.Epoch ?? 0) + 1, sorted, owners);
+        return ShardMap.FromValidated((previous?.Epoch ?? 0) + 1, sorted, owners, ShardMap.CarrySplits(sorted, owners, previous));
     }
 
     /// <inheritdoc />

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Globalization;
 using System.Text;
 
 namespace Orleans.Patterns.Sharding;
@@ -6,7 +7,10 @@ namespace Orleans.Patterns.Sharding;
 /// <summary>
 /// The shard map's wire and storage form: one line of text, so it can be a value in the Raft key/value store and
 /// travel in a grain call unchanged. <c>shardmap/1;{epoch};{shard count};{members, base64 of UTF-8, comma-separated};{owner
-/// indexes, base64 of little-endian 16-bit integers}</c>. Every process that decodes the same text gets an identical map.
+/// indexes, base64 of little-endian 16-bit integers}[;{splits}]</c>. The optional sixth part lists the split shards as
+/// comma-separated <c>shard:childMemberIndex</c> pairs, ascending by shard; it is written only when the map has splits,
+/// so a map without splits encodes as before and older five-part text still decodes. Every process that decodes the
+/// same text gets an identical map.
 /// </summary>
 public static class ShardMapCodec
 {
@@ -25,7 +29,16 @@ public static class ShardMapCodec
         }
 
         var members = string.Join(',', map.Members.Select(m => Convert.ToBase64String(Encoding.UTF8.GetBytes(m))));
-        return $"{Tag};{map.Epoch};{map.ShardCount};{members};{Convert.ToBase64String(owners)}";
+        string text = $"{Tag};{map.Epoch};{map.ShardCount};{members};{Convert.ToBase64String(owners)}";
+        if (map.Splits.Count == 0)
+        {
+            return text;
+        }
+
+        // Member indexes, like the owner table: the members part already spells each name once.
+        int[] children = map.ChildOwnerIndexes.ToArray();
+        var splits = map.Splits.Select(split => string.Create(CultureInfo.InvariantCulture, $"{split.Shard}:{children[split.Shard]}"));
+        return $"{text};{string.Join(',', splits)}";
     }
 
     /// <summary>Decodes a map made by <see cref="Encode"/>.</summary>
@@ -34,10 +47,10 @@ public static class ShardMapCodec
     {
         ArgumentNullException.ThrowIfNull(text);
         var parts = text.Split(';');
-        if (parts.Length != 5 || parts[0] != Tag)
+        if (parts.Length is not (5 or 6) || parts[0] != Tag)
         {
             throw new FormatException(
-                $"Not an encoded shard map: expected 5 ';'-separated parts starting with '{Tag}', got {parts.Length} starting with '{Clip(parts[0])}'.");
+                $"Not an encoded shard map: expected 5 or 6 ';'-separated parts starting with '{Tag}', got {parts.Length} starting with '{Clip(parts[0])}'.");
         }
 
         if (!long.TryParse(parts[1], out long epoch) || epoch < 0)
@@ -76,6 +89,7 @@ public static class ShardMapCodec
         }
 
         var ownerNames = new string[shardCount];
+        var ownerIndexes = new int[shardCount];
         for (int shard = 0; shard < shardCount; shard++)
         {
             int index = BinaryPrimitives.ReadUInt16LittleEndian(owners.AsSpan(shard * sizeof(ushort)));
@@ -86,16 +100,76 @@ public static class ShardMapCodec
             }
 
             ownerNames[shard] = members[index];
+            ownerIndexes[shard] = index;
         }
 
+        List<ShardSplit>? splits = parts.Length == 6 ? DecodeSplits(parts[5], epoch, members, ownerIndexes) : null;
         try
         {
-            return new ShardMap(epoch, members, ownerNames);
+            return new ShardMap(epoch, members, ownerNames, splits);
         }
         catch (ArgumentException e)
         {
             throw new FormatException($"Shard map (epoch {epoch}) is invalid: {e.Message}", e);
         }
+    }
+
+    // Checks everything the map's constructor would, so that each mistake gets a message naming the pair, and
+    // requires ascending shards, so that a map has one encoding.
+    private static List<ShardSplit> DecodeSplits(string text, long epoch, string[] members, int[] ownerIndexes)
+    {
+        if (text.Length == 0)
+        {
+            throw new FormatException($"Shard map (epoch {epoch}) has an empty split list; a map without splits has 5 parts.");
+        }
+
+        var splits = new List<ShardSplit>();
+        int previous = -1;
+        foreach (string pair in text.Split(','))
+        {
+            int colon = pair.IndexOf(':', StringComparison.Ordinal);
+            if (colon < 0
+                || !int.TryParse(pair.AsSpan(0, colon), NumberStyles.None, CultureInfo.InvariantCulture, out int shard)
+                || !int.TryParse(pair.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out int child))
+            {
+                throw new FormatException(
+                    $"Shard map (epoch {epoch}) has a split '{Clip(pair)}' that is not 'shard:memberIndex' in decimal digits.");
+            }
+
+            if (shard >= ownerIndexes.Length)
+            {
+                throw new FormatException(
+                    $"Shard map (epoch {epoch}): split shard {shard} is out of range; there are {ownerIndexes.Length} shards.");
+            }
+
+            if (child >= members.Length)
+            {
+                throw new FormatException(
+                    $"Shard map (epoch {epoch}): split shard {shard} has child member index {child}, but there are {members.Length} members.");
+            }
+
+            if (child == ownerIndexes[shard])
+            {
+                throw new FormatException(
+                    $"Shard map (epoch {epoch}): split shard {shard} has child member index {child}, which is its owner.");
+            }
+
+            if (shard == previous)
+            {
+                throw new FormatException($"Shard map (epoch {epoch}): shard {shard} is split twice.");
+            }
+
+            if (shard < previous)
+            {
+                throw new FormatException(
+                    $"Shard map (epoch {epoch}) lists its splits out of order: shard {shard} after shard {previous}.");
+            }
+
+            splits.Add(new ShardSplit(shard, members[child]));
+            previous = shard;
+        }
+
+        return splits;
     }
 
     private static string Clip(string s) => s.Length <= 32 ? s : s[..32] + "…";

@@ -38,7 +38,7 @@ internal sealed class ShardHostGrain(ShardMapAgent agent, LocalShardRegistry reg
             agent.HandOffsDone,
             agent.UsersMoved,
             hot,
-            0));
+            state?.Map.Splits.Count ?? 0));
     }
 
     public Task<double[]> GetShardLoads() => Task.FromResult(registry.Rates(agent.LoadWindow));

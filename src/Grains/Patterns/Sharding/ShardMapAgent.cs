@@ -35,6 +35,8 @@ internal sealed partial class ShardMapAgent : ILifecycleParticipant<ISiloLifecyc
     private int _handOffsPending;
     private int _misplacedUsers;
     private int _disposed;
+    private long _lastHotShardCheck;
+    private readonly HotShardPolicy _hotShards;
 
     public ShardMapAgent(
         IOptions<ShardingOptions> options,
@@ -48,6 +50,7 @@ internal sealed partial class ShardMapAgent : ILifecycleParticipant<ISiloLifecyc
     {
         _options = options.Value;
         _allocator = _options.CreateAllocator();
+        _hotShards = new HotShardPolicy(_options.HotShards);
         _membership = membership;
         _localSilo = localSilo;
         _grains = grains;
@@ -252,6 +255,36 @@ internal sealed partial class ShardMapAgent : ILifecycleParticipant<ISiloLifecyc
         {
             var next = _allocator.Allocate(members, _options.ShardCount, committed?.Map);
             await ProposeAsync(raft, committed, next, $"members {string.Join(", ", members)}", cancellationToken);
+            return;
+        }
+
+        if (_options.SplitHotShards && _time.GetElapsedTime(_lastHotShardCheck) >= _options.LoadWindow)
+        {
+            _lastHotShardCheck = _time.GetTimestamp();
+            await SplitOrMergeHotShardsAsync(raft, committed, cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// Sums every silo's per-shard load and lets the hot-shard policy split a shard that dwarfs the rest (half its
+    /// users to the least-loaded silo) or merge one that cooled down; a change is a new epoch like any other.
+    /// </summary>
+    private async Task SplitOrMergeHotShardsAsync(RaftSession raft, MapState committed, CancellationToken cancellationToken)
+    {
+        var map = committed.Map;
+        var totals = new double[map.ShardCount];
+        foreach (var loads in await Task.WhenAll(map.Members.Select(m => _grains.GetGrain<IShardHostGrain>(m).GetShardLoads().WaitAsync(_options.LoadWindow, cancellationToken))))
+        {
+            for (int shard = 0; shard < totals.Length && shard < loads.Length; shard++)
+            {
+                totals[shard] += loads[shard];
+            }
+        }
+
+        var decision = _hotShards.Decide(map, totals);
+        if (decision.NextMap is { } next)
+        {
+            await ProposeAsync(raft, committed, next, string.Join("; ", decision.Changes), cancellationToken);
         }
     }
 
@@ -261,10 +294,16 @@ internal sealed partial class ShardMapAgent : ILifecycleParticipant<ISiloLifecyc
         var result = await raft.Client.CompareAndSwapAsync(_options.RaftKey, committed?.Encoded, encoded, cancellationToken);
         if (result.Applied)
         {
-            var moved = committed is null ? next.ShardCount : next.MovesFrom(committed.Map).Count;
+            var moved = committed is null ? next.ShardCount : next.MovesFrom(committed.Map).Count + SplitChanges(next, committed.Map);
             LogProposed(next.Epoch, moved, next.ShardCount, reason, result.Index);
             Adopt(new MapState(next, encoded, "raft"));
         }
+    }
+
+    private static int SplitChanges(ShardMap next, ShardMap previous)
+    {
+        var changes = next.SplitChangesFrom(previous);
+        return changes.Added.Count + changes.Removed.Count;
     }
 
     private RaftSession SessionFor(string[] members)
@@ -344,10 +383,7 @@ internal sealed partial class ShardMapAgent : ILifecycleParticipant<ISiloLifecyc
         return Task.CompletedTask;
     }
 
-    /// <summary>The owner of a user with this hash and shard in <paramref name="map"/>.</summary>
-    internal static string OwnerOf(ShardMap map, ulong hash, int shard) => map.OwnerOfShard(shard);
-
-    private static string OwnerOf(ShardMap map, LocalShardRegistry.ActiveUser user) => OwnerOf(map, user.Hash, user.Shard);
+    private static string OwnerOf(ShardMap map, LocalShardRegistry.ActiveUser user) => map.OwnerOfHash(user.Hash);
 
     private sealed record RaftSession(string[] Replicas, RaftKvClient Client);
 

@@ -65,7 +65,7 @@ internal sealed class ShardedUserGrain(
 
     private void MoveIfMisplaced(ShardMap map)
     {
-        var owner = ShardMapAgent.OwnerOf(map, _hash, _shard);
+        var owner = map.OwnerOfHash(_hash);
         if (string.Equals(owner, agent.LocalName, StringComparison.Ordinal) || !agent.MayHandOff || agent.AddressOf(owner) is not { } target)
         {
             return;

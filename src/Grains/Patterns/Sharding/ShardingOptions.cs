@@ -56,8 +56,15 @@ public sealed class ShardingOptions
     /// <summary>The window over which per-shard load (operations per second) is measured.</summary>
     public TimeSpan LoadWindow { get; set; } = TimeSpan.FromSeconds(2);
 
-    /// <summary>Split hot shards and merge them back when cool (the proposer decides, from every silo's load).</summary>
+    /// <summary>
+    /// Split hot shards and merge them back when cool (the proposer decides, from every silo's load, once per
+    /// <see cref="LoadWindow"/>). Only with <see cref="ShardMapSource.Raft"/>: a split is a decision from measured
+    /// load, which silos could not each derive alike the way they derive a map from membership.
+    /// </summary>
     public bool SplitHotShards { get; set; } = true;
+
+    /// <summary>When a shard counts as hot (split) and as cool again (merge); used when <see cref="SplitHotShards"/> is on.</summary>
+    public HotShardOptions HotShards { get; set; } = new();
 
     /// <summary>The Raft key the map is stored under.</summary>
     public string RaftKey { get; set; } = "sharding/map";
@@ -111,6 +118,15 @@ internal sealed class ShardingOptionsValidator : IValidateOptions<ShardingOption
         if (!(o.MaxHandOffFraction > 0 && o.MaxHandOffFraction <= 1))
         {
             failures.Add($"sharding MaxHandOffFraction ({o.MaxHandOffFraction}) must be in (0, 1]");
+        }
+
+        try
+        {
+            HotShardOptionsValidator.Validate(o.HotShards);
+        }
+        catch (ArgumentException e)
+        {
+            failures.Add($"sharding {e.Message}");
         }
 
         if (string.IsNullOrWhiteSpace(o.RaftKey))
