@@ -89,7 +89,7 @@ internal sealed class ShardMapCache(Func<CancellationToken, Task<ShardMapView?>>
                 Publish(ShardMapCodec.Decode(view.Encoded));
             }
         }
-        catch (Exception e) when (e is OrleansException or TimeoutException or OperationCanceledException or FormatException)
+        catch (Exception e) when (e is OrleansException or TimeoutException or OperationCanceledException or FormatException or ArgumentException)
         {
             // The epoch is adopted already; calls go on with the old map (their circuit key may be the old owner) and
             // the next refusal fetches again.
@@ -105,9 +105,9 @@ internal sealed class ShardMapCache(Func<CancellationToken, Task<ShardMapView?>>
             {
                 return await grains.GetPinnedGrain<IShardHostGrain>(silo).GetMap().WaitAsync(cancellationToken);
             }
-            catch (Exception e) when (e is OrleansException or TimeoutException)
+            catch (Exception e) when (e is OrleansException or TimeoutException or ArgumentException)
             {
-                // That silo cannot say; another one can.
+                // That silo cannot say (ArgumentException: no shard host in the cluster at all); another one may.
                 return null;
             }
         }));
