@@ -88,7 +88,7 @@ internal sealed class WorkloadRunner(IGrainFactory grains, WorkloadSpec spec, Re
     public async Task<WorkloadResult> RunAsync(CancellationToken cancellationToken)
     {
         spec.Validate();
-        _zipf = spec.Distribution == UserDistribution.Zipf ? new ZipfSampler(spec.Users, spec.Skew) : null;
+        UseDistribution();
         var firstPassEnd = Math.Min(spec.Users, spec.Operations);
         var first = await RunPassAsync("first call", 0, firstPassEnd, cancellationToken);
         var warm = spec.Operations > firstPassEnd
@@ -171,6 +171,10 @@ internal sealed class WorkloadRunner(IGrainFactory grains, WorkloadSpec spec, Re
 
         return latency;
     }
+
+    /// <summary>Builds the spec's distribution (once the spec is valid); <see cref="RunAsync"/> calls it.</summary>
+    internal void UseDistribution() =>
+        _zipf = spec.Distribution == UserDistribution.Zipf ? new ZipfSampler(spec.Users, spec.Skew) : null;
 
     /// <summary>The user of operation <paramref name="op"/>: the first pass calls each user once, in order.</summary>
     internal string UserOf(long op) => _zipf is { } zipf && op >= spec.Users
