@@ -85,27 +85,32 @@ internal static class ShardsCommand
         }
 
         var mean = reports.Count == 0 ? 0 : reports.Average(r => r.OpsPerSecond);
-        var table = new Table().AddColumns("silo", "epoch", "source", "shards (map)", "shards (own)", "active users", "misplaced",
-            "ops/s", "load / avg", "hand-offs pending", "hand-offs done", "users moved", "split shards");
+        var table = new Table().AddColumns("silo", "epoch", "shards map/own", "users", "misplaced", "ops/s", "load/avg",
+            "hand-offs pending/done", "users moved", "split");
         foreach (var reply in replies)
         {
+            var mapShards = map is null ? "-" : N(map.ShardCountOf(reply.Silo));
             if (reply.Report is not { } r)
             {
-                table.AddRow(Markup.Escape(reply.Silo), "", "", map is null ? "" : N(map.ShardCountOf(reply.Silo)), "", "", "", "", "", "", "", "",
-                    $"[red]no answer[/] {Markup.Escape(reply.Error ?? "")}");
+                table.AddRow(Markup.Escape(reply.Silo), "[red]no answer[/]", $"{mapShards}/?", "", "", "", "", "", "", "");
                 continue;
             }
 
-            var stale = map is not null && r.Epoch < map.Epoch;
-            table.AddRow(Markup.Escape(r.Silo), stale ? $"[yellow]{N(r.Epoch)}[/]" : N(r.Epoch), Markup.Escape(r.Source),
-                map is null ? "-" : N(map.ShardCountOf(r.Silo)), N(r.OwnedShards), N(r.ActiveUsers),
+            var epoch = $"{N(r.Epoch)} {Markup.Escape(r.Source)}";
+            table.AddRow(Markup.Escape(r.Silo), map is not null && r.Epoch < map.Epoch ? $"[yellow]{epoch}[/]" : epoch,
+                $"{mapShards}/{N(r.OwnedShards)}", N(r.ActiveUsers),
                 r.MisplacedUsers > 0 ? $"[yellow]{N(r.MisplacedUsers)}[/]" : N(r.MisplacedUsers),
                 r.OpsPerSecond.ToString("0", CultureInfo.InvariantCulture),
                 mean > 0 ? (r.OpsPerSecond / mean).ToString("0.00", CultureInfo.InvariantCulture) : "-",
-                N(r.HandOffsPending), N(r.HandOffsDone), N(r.UsersMoved), N(r.SplitShards));
+                $"{N(r.HandOffsPending)}/{N(r.HandOffsDone)}", N(r.UsersMoved), N(r.SplitShards));
         }
 
         view.Console.Write(table);
+        foreach (var silent in replies.Where(r => !r.Answered))
+        {
+            view.Bad($"{silent.Silo}: no answer ({silent.Error})");
+        }
+
         var ops = reports.Select(r => r.OpsPerSecond).ToList();
         view.Note(string.Create(CultureInfo.InvariantCulture,
             $"{reports.Sum(r => r.ActiveUsers)} active users, {reports.Sum(r => r.MisplacedUsers)} misplaced, {ops.Sum():0} ops/s, max/avg {ShardLoadSamples.MaxOverAverage(ops):0.00}; " +

@@ -33,7 +33,7 @@ internal static class WorkloadCommand
         var skew = new Option<double>("--skew") { Description = "Zipf exponent with --distribution zipf; above 0 (1 is classic Zipf).", DefaultValueFactory = _ => 1.0 };
         var writeRatio = new Option<double>("--write-ratio") { Description = "Share of operations that write (durably).", DefaultValueFactory = _ => 0.2 };
         var prefix = new Option<string?>("--user-prefix") { Description = "User id prefix (default: new per run, so every user starts fresh)." };
-        var seed = new Option<int>("--seed") { Description = "Seed of the read/write mix.", DefaultValueFactory = _ => 42 };
+        var seed = new Option<int>("--seed") { Description = "Seed of the read/write mix and of the Zipf draws.", DefaultValueFactory = _ => 42 };
         var vnodes = InspectCommands.VirtualNodesOption();
         var output = new Option<string?>("--out") { Description = "Also write the figures as a markdown table to this file." };
         var rounds = new Option<int?>("--rounds") { Description = "Measured rounds per placement, order rotated each round (default 3 with --placement all, else 1)." };
@@ -141,6 +141,10 @@ internal static class WorkloadCommand
         return (result, locations);
     }
 
+    private static string LiveStatus(ShardLoadSamples samples, ResilienceTotals totals) =>
+        $"{samples.Status() ?? "waiting for the silos' load reports"} · {totals.Retries} retries, {totals.StaleEpochs} stale epochs, " +
+        $"{totals.CircuitsOpened} circuits opened, {totals.Rejected} rejected";
+
     private static async Task<(WorkloadResult Result, Dictionary<string, GrainLocation> Locations)> RunShardedAsync(
         ConsoleView view, ClusterConnection cluster, WorkloadSpec spec, string label, CancellationToken cancellationToken)
     {
@@ -163,7 +167,7 @@ internal static class WorkloadCommand
         try
         {
             result = await view.WithProgressAsync(label, spec.Operations, () => runner.Completed, () => runner.RunAsync(cancellationToken),
-                monitor.Samples.Status);
+                () => LiveStatus(monitor.Samples, users.Totals));
         }
         finally
         {
@@ -173,8 +177,19 @@ internal static class WorkloadCommand
 
         result = result with { Sharding = monitor.Samples.Summarize(users.Totals, users.Pipeline.Maps.Epoch) };
         var userIds = Enumerable.Range(0, spec.Users).Select(i => spec.UserId(i)).ToList();
-        var locations = await UserLocator.LocateAsync(cluster.Client, userIds, spec.Placement, cancellationToken);
-        view.Workload(result, UserLocator.CountBySilo(locations.Values));
+        Dictionary<string, GrainLocation> locations;
+        try
+        {
+            locations = await UserLocator.LocateAsync(cluster.Client, userIds, spec.Placement, cancellationToken);
+        }
+        catch (OrleansException e)
+        {
+            // E.g. silos without the sharded user grain: the run's failures say so already; show its figures anyway.
+            view.Bad($"could not ask the users where they live: {ClusterConnection.FirstLine(e.Message)}");
+            locations = new Dictionary<string, GrainLocation>(StringComparer.Ordinal);
+        }
+
+        view.Workload(result, locations.Count == 0 ? null : UserLocator.CountBySilo(locations.Values));
         view.Sharding(result.Sharding);
         if (users.Pipeline.Maps.Map is { } map)
         {

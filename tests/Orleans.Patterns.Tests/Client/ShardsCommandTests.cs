@@ -30,7 +30,10 @@ public sealed class ShardsCommandTests(ITestOutputHelper output)
         var text = console.Output;
         Assert.Contains("shard map epoch 3 (source raft): 12 shards over 3 silos", text, StringComparison.Ordinal);
         Assert.Contains("silos disagree on the epoch: silo-1 3, silo-2 2", text, StringComparison.Ordinal);
-        Assert.Contains("no answer Response did not arrive on time", text, StringComparison.Ordinal);
+        Assert.Contains("silo-3: no answer (Response did not arrive on time)", text, StringComparison.Ordinal);
+        var silo2 = Cells(text, "silo-2");
+        Assert.Equal(["silo-2", "2 raft", "4/4", "20", "4", "100", "0.50", "1/0", "0", "0"], silo2);
+        Assert.Equal(["silo-3", "no answer", "4/?"], Cells(text, "silo-3").Take(3));
         Assert.Contains("40 active users, 4 misplaced, 400 ops/s, max/avg 1.50; 1 hand-offs pending", text, StringComparison.Ordinal);
         Assert.Contains("busiest shards: #5 on silo-1 250/s (40 users), #7 on silo-2 90/s (12 users)", text, StringComparison.Ordinal);
         Assert.DoesNotContain("#2 on", text, StringComparison.Ordinal);
@@ -82,6 +85,11 @@ public sealed class ShardsCommandTests(ITestOutputHelper output)
         Assert.Contains("resilience: 4 retries, 2 stale epochs (1 map refreshes), 1 circuits opened, 3 rejected by an open circuit, 0 unknown outcomes",
             console.Output, StringComparison.Ordinal);
     }
+
+    /// <summary>The cells of the table row of <paramref name="silo"/>.</summary>
+    private static string[] Cells(string text, string silo) => text.Split('\n')
+        .Select(l => l.Split('│', StringSplitOptions.TrimEntries))
+        .First(cells => cells.Length > 2 && cells[1] == silo)[1..^1];
 
     private static ShardHostReport Report(string silo, long epoch, double opsPerSecond, params ShardLoad[] hot) =>
         new(silo, epoch, "raft", 4, 20, 0, opsPerSecond, 0, 0, 0, hot, 0);
