@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Globalization;
 using Orleans.Patterns.Client.Cluster;
 using Orleans.Patterns.Client.Workload;
 using Orleans.Patterns.Client.Workload.Resilience;
@@ -53,6 +54,12 @@ internal static class WorkloadCommand
             if (roundCount is < 1 or > 20)
             {
                 throw new UsageException($"--rounds {roundCount} must be between 1 and 20.");
+            }
+
+            if (parse.GetResult(skew) is { Implicit: false } && parse.GetValue(distribution) != "zipf")
+            {
+                throw new UsageException(string.Create(CultureInfo.InvariantCulture,
+                    $"--skew {parse.GetValue(skew)} applies only with --distribution zipf."));
             }
 
             var userPrefix = parse.GetValue(prefix) ?? $"u{DateTime.UtcNow:HHmmss}-";

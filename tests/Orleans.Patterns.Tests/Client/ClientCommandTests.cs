@@ -112,7 +112,8 @@ public sealed class ClientCommandTests(ITestOutputHelper output)
 
     [Theory]
     [InlineData("error: --skew 0 must be a number above 0.", "workload", "--placement", "sharded", "--distribution", "zipf", "--skew", "0")]
-    [InlineData("error: --skew 0 must be a number above 0.", "workload", "--skew", "0")]
+    [InlineData("error: --skew 0 must be a number above 0.", "workload", "--distribution", "zipf", "--skew", "0")]
+    [InlineData("error: --skew 1.5 applies only with --distribution zipf.", "workload", "--skew", "1.5")]
     [InlineData("error: --top 500 must be between 0 and 100.", "shards", "--top", "500")]
     public async Task A_bad_workload_or_shards_value_exits_with_2_before_connecting(string expected, params string[] args)
     {
