@@ -28,6 +28,7 @@ internal static class ClientApp
             RaftCommands.Kv(view),
             GossipCommands.Members(view),
             GossipCommands.Health(view),
+            ShardsCommand.Create(view),
             BenchCommands.Create(view),
         };
 

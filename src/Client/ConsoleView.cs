@@ -5,7 +5,7 @@ using Spectre.Console;
 namespace Orleans.Patterns.Client;
 
 /// <summary>Everything the console prints: a readable narrative, tables for results.</summary>
-internal sealed class ConsoleView(IAnsiConsole console)
+internal sealed partial class ConsoleView(IAnsiConsole console)
 {
     public IAnsiConsole Console => console;
 
@@ -70,15 +70,19 @@ internal sealed class ConsoleView(IAnsiConsole console)
         console.Write(chart);
     }
 
-    /// <summary>Runs <paramref name="work"/> with a live progress bar (a line every few seconds when output is not a terminal).</summary>
-    public async Task<T> WithProgressAsync<T>(string label, long total, Func<long> completed, Func<Task<T>> work)
+    /// <summary>
+    /// Runs <paramref name="work"/> with a live progress bar (a line every few seconds when output is not a terminal).
+    /// A <paramref name="status"/> line (e.g. load per silo) is shown beside the label, or printed each second without a terminal.
+    /// </summary>
+    public async Task<T> WithProgressAsync<T>(string label, long total, Func<long> completed, Func<Task<T>> work, Func<string?>? status = null)
     {
         if (!console.Profile.Capabilities.Interactive)
         {
             var task = work();
-            while (await Task.WhenAny(task, Task.Delay(TimeSpan.FromSeconds(5))) != task)
+            var every = status is null ? TimeSpan.FromSeconds(5) : TimeSpan.FromSeconds(1);
+            while (await Task.WhenAny(task, Task.Delay(every)) != task)
             {
-                Step($"{label}: {completed()}/{total}");
+                Step(status?.Invoke() is { } line ? $"{label}: {completed()}/{total} · {line}" : $"{label}: {completed()}/{total}");
             }
 
             return await task;
@@ -93,6 +97,10 @@ internal sealed class ConsoleView(IAnsiConsole console)
                 while (await Task.WhenAny(task, Task.Delay(TimeSpan.FromMilliseconds(100))) != task)
                 {
                     bar.Value = completed();
+                    if (status?.Invoke() is { } line)
+                    {
+                        bar.Description = $"{Markup.Escape(label)} [grey]{Markup.Escape(line)}[/]";
+                    }
                 }
 
                 bar.Value = total;

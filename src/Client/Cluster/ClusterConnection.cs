@@ -1,7 +1,9 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Orleans.Configuration;
+using Polly.Telemetry;
 
 namespace Orleans.Patterns.Client.Cluster;
 
@@ -43,6 +45,9 @@ internal sealed class ClusterConnection : IAsyncDisposable
         var builder = Host.CreateApplicationBuilder();
         // The console tells the story; Orleans' client logs go nowhere unless something fails, and then we say why.
         builder.Logging.ClearProviders();
+
+        // Polly's metrics of the client's resilience pipelines, enriched with the error type (Microsoft.Extensions.Resilience).
+        builder.Services.AddResilienceEnricher();
         builder.UseOrleansClient(client =>
         {
             client.Configure<ClusterOptions>(o =>
@@ -86,6 +91,16 @@ internal sealed class ClusterConnection : IAsyncDisposable
                 $"Cannot reach the cluster at {target} within {timeout.TotalSeconds:0} s: {FirstLine(e.Message)}", e);
         }
     }
+
+    /// <summary>
+    /// Telemetry for the client's Polly pipelines: the client's logger factory (retries, circuit changes) and the metering
+    /// enrichers registered in its services; the metrics are on Polly's meter.
+    /// </summary>
+    public TelemetryOptions ResilienceTelemetry() =>
+        new(_host.Services.GetRequiredService<IOptions<TelemetryOptions>>().Value)
+        {
+            LoggerFactory = _host.Services.GetRequiredService<ILoggerFactory>(),
+        };
 
     public async Task<IReadOnlyList<ActiveSilo>> GetActiveSilosAsync()
     {

@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
 using HdrHistogram;
+using Orleans.Patterns.Client.Workload.Resilience;
+using Orleans.Patterns.Client.Workload.Sharding;
 using Orleans.Patterns.Users;
 
 namespace Orleans.Patterns.Client.Workload;
@@ -12,8 +14,11 @@ namespace Orleans.Patterns.Client.Workload;
 /// <param name="Placement">Which user grain type, and so which placement, the calls go to.</param>
 /// <param name="WriteRatio">Share of operations that write (persisted before they are acknowledged).</param>
 /// <param name="UserPrefix">Prefix of user ids; a new prefix means users never activated before.</param>
-/// <param name="Seed">Seed of the read/write mix.</param>
-internal sealed record WorkloadSpec(int Users, long Operations, int Concurrency, UserPlacement Placement, double WriteRatio, string UserPrefix, int Seed)
+/// <param name="Seed">Seed of the read/write mix and of the Zipf draws.</param>
+/// <param name="Distribution">Which users the operations after the first pass go to.</param>
+/// <param name="Skew">The Zipf exponent, with <see cref="UserDistribution.Zipf"/>; above 0.</param>
+internal sealed record WorkloadSpec(int Users, long Operations, int Concurrency, UserPlacement Placement, double WriteRatio, string UserPrefix, int Seed,
+    UserDistribution Distribution = UserDistribution.Uniform, double Skew = 1.0)
 {
     public string UserId(long index) => UserPrefix + (index % Users).ToString(CultureInfo.InvariantCulture);
 
@@ -23,13 +28,14 @@ internal sealed record WorkloadSpec(int Users, long Operations, int Concurrency,
         Require(Operations >= 1, "--ops", Operations, "must be at least 1");
         Require(Concurrency is >= 1 and <= 4096, "--concurrency", Concurrency, "must be between 1 and 4096");
         Require(WriteRatio is >= 0 and <= 1, "--write-ratio", WriteRatio, "must be between 0 and 1");
+        Require(Skew > 0 && !double.IsInfinity(Skew), "--skew", Skew, "must be a number above 0");
     }
 
     private static void Require(bool ok, string option, object value, string rule)
     {
         if (!ok)
         {
-            throw new UsageException($"{option} {value} {rule}.");
+            throw new UsageException(string.Create(CultureInfo.InvariantCulture, $"{option} {value} {rule}."));
         }
     }
 }
@@ -43,14 +49,27 @@ internal sealed record PhaseResult(string Phase, long Succeeded, long Failed, Ti
         Latency.TotalCount == 0 ? 0 : Latency.GetValueAtPercentile(percentile) * 1000.0 / Stopwatch.Frequency;
 }
 
-internal sealed record WorkloadResult(WorkloadSpec Spec, PhaseResult Total, PhaseResult FirstCall, PhaseResult? Warm, string? FirstError);
+/// <summary>Which users the warm pass calls.</summary>
+internal enum UserDistribution
+{
+    /// <summary>Operation i goes to user i mod U: every user equally often.</summary>
+    Uniform,
+
+    /// <summary>Users drawn from Zipf(skew): user 0 is the hottest, user k is called about 1/(k+1)^skew as often.</summary>
+    Zipf,
+}
+
+/// <summary>The figures of one run; <paramref name="Sharding"/> only for the sharded placement.</summary>
+internal sealed record WorkloadResult(WorkloadSpec Spec, PhaseResult Total, PhaseResult FirstCall, PhaseResult? Warm, string? FirstError,
+    ShardingSummary? Sharding = null);
 
 /// <summary>
 /// Drives user-grain calls with a fixed number of concurrent callers, in two timed passes: the first call of
 /// every user (placement and activation run on each of them), then the remaining operations on warm
-/// activations. Operation i goes to user i mod U.
+/// activations. Operation i goes to user i mod U, or in the warm pass with a Zipf distribution to a user drawn
+/// for i from the seed. With <paramref name="resilient"/>, calls go through it (retries, circuits, shard epochs).
 /// </summary>
-internal sealed class WorkloadRunner(IGrainFactory grains, WorkloadSpec spec)
+internal sealed class WorkloadRunner(IGrainFactory grains, WorkloadSpec spec, ResilientUsers? resilient = null)
 {
     // One hour in Stopwatch ticks: any call slower than that is a failure anyway.
     private static readonly long HighestTrackable = Stopwatch.Frequency * 3600;
@@ -60,6 +79,7 @@ internal sealed class WorkloadRunner(IGrainFactory grains, WorkloadSpec spec)
     private long _completed;
     private long _failed;
     private string? _firstError;
+    private ZipfSampler? _zipf;
 
     public long Completed => Interlocked.Read(ref _completed);
 
@@ -68,6 +88,7 @@ internal sealed class WorkloadRunner(IGrainFactory grains, WorkloadSpec spec)
     public async Task<WorkloadResult> RunAsync(CancellationToken cancellationToken)
     {
         spec.Validate();
+        UseDistribution();
         var firstPassEnd = Math.Min(spec.Users, spec.Operations);
         var first = await RunPassAsync("first call", 0, firstPassEnd, cancellationToken);
         var warm = spec.Operations > firstPassEnd
@@ -116,14 +137,27 @@ internal sealed class WorkloadRunner(IGrainFactory grains, WorkloadSpec spec)
                 break;
             }
 
-            var user = grains.GetUser(spec.UserId(op), spec.Placement);
+            var userId = UserOf(op);
             var write = random.NextDouble() < spec.WriteRatio;
             var start = Stopwatch.GetTimestamp();
             try
             {
-                await (write
-                    ? (op & 1) == 0 ? user.Increment("ops", 1) : user.Put("last-op", op.ToString(CultureInfo.InvariantCulture))
-                    : user.Get("last-op"));
+                if (resilient is not null)
+                {
+                    await (write
+                        ? (op & 1) == 0
+                            ? resilient.IncrementAsync(userId, "ops", 1, cancellationToken)
+                            : resilient.PutAsync(userId, "last-op", op.ToString(CultureInfo.InvariantCulture), cancellationToken)
+                        : resilient.GetAsync(userId, "last-op", cancellationToken));
+                }
+                else
+                {
+                    var user = grains.GetUser(userId, spec.Placement);
+                    await (write
+                        ? (op & 1) == 0 ? user.Increment("ops", 1) : user.Put("last-op", op.ToString(CultureInfo.InvariantCulture))
+                        : user.Get("last-op"));
+                }
+
                 latency.RecordValue(Math.Min(Stopwatch.GetTimestamp() - start, HighestTrackable));
             }
             catch (Exception e) when (e is not OperationCanceledException)
@@ -137,6 +171,15 @@ internal sealed class WorkloadRunner(IGrainFactory grains, WorkloadSpec spec)
 
         return latency;
     }
+
+    /// <summary>Builds the spec's distribution (once the spec is valid); <see cref="RunAsync"/> calls it.</summary>
+    internal void UseDistribution() =>
+        _zipf = spec.Distribution == UserDistribution.Zipf ? new ZipfSampler(spec.Users, spec.Skew) : null;
+
+    /// <summary>The user of operation <paramref name="op"/>: the first pass calls each user once, in order.</summary>
+    internal string UserOf(long op) => _zipf is { } zipf && op >= spec.Users
+        ? spec.UserId(zipf.Sample(ZipfSampler.UniformAt(spec.Seed, op)))
+        : spec.UserId(op);
 
     private static LongHistogram NewHistogram() => new(HighestTrackable, 3);
 }

@@ -13,6 +13,10 @@ public sealed class ClientCommandTests(ITestOutputHelper output)
     [InlineData("frobnicate")]
     [InlineData("workload", "--users", "abc")]
     [InlineData("workload", "--placement", "ring2")]
+    [InlineData("workload", "--placement", "shard")]
+    [InlineData("workload", "--distribution", "pareto")]
+    [InlineData("workload", "--skew", "abc")]
+    [InlineData("shards", "--top", "many")]
     [InlineData("where")]
     [InlineData("cluster", "up", "--silos", "many")]
     [InlineData("kv", "put", "only-a-key")]
@@ -41,7 +45,7 @@ public sealed class ClientCommandTests(ITestOutputHelper output)
         var exitCode = await ClientApp.RunAsync(["workload", "--placement", "ring2"], console.Console, console.Error);
 
         Assert.Equal(ClientApp.ExitUsage, exitCode);
-        Assert.Equal("error: Argument 'ring2' not recognized. Must be one of: 'ring' 'hash' 'random' 'all' (see --help)", Assert.Single(console.ErrorLines));
+        Assert.Equal("error: Argument 'ring2' not recognized. Must be one of: 'ring' 'hash' 'random' 'all' 'sharded' (see --help)", Assert.Single(console.ErrorLines));
     }
 
     [Fact]
@@ -96,6 +100,24 @@ public sealed class ClientCommandTests(ITestOutputHelper output)
     {
         var console = new TestConsole();
         // A closed gateway and a long connect timeout: only a check made before connecting can answer quickly.
+        var port = FreePorts.Take(1)[0];
+        var clock = Stopwatch.StartNew();
+
+        var exitCode = await ClientApp.RunAsync([.. args, "--gateway", port.ToString(), "--connect-timeout", "60"], console.Console, console.Error);
+
+        Assert.Equal(ClientApp.ExitUsage, exitCode);
+        Assert.Equal(expected, Assert.Single(console.ErrorLines));
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), $"took {clock.Elapsed}");
+    }
+
+    [Theory]
+    [InlineData("error: --skew 0 must be a number above 0.", "workload", "--placement", "sharded", "--distribution", "zipf", "--skew", "0")]
+    [InlineData("error: --skew 0 must be a number above 0.", "workload", "--distribution", "zipf", "--skew", "0")]
+    [InlineData("error: --skew 1.5 applies only with --distribution zipf.", "workload", "--skew", "1.5")]
+    [InlineData("error: --top 500 must be between 0 and 100.", "shards", "--top", "500")]
+    public async Task A_bad_workload_or_shards_value_exits_with_2_before_connecting(string expected, params string[] args)
+    {
+        var console = new TestConsole();
         var port = FreePorts.Take(1)[0];
         var clock = Stopwatch.StartNew();
 
@@ -195,7 +217,7 @@ public sealed class ClientCommandTests(ITestOutputHelper output)
 
         Assert.Equal(ClientApp.ExitOk, exitCode);
         Assert.Empty(console.Error.ToString());
-        foreach (var command in new[] { "cluster", "workload", "where", "ring", "demo", "raft", "kv", "bench" })
+        foreach (var command in new[] { "cluster", "workload", "where", "ring", "demo", "raft", "kv", "bench", "shards" })
         {
             Assert.Contains(command, console.Output, StringComparison.Ordinal);
         }
