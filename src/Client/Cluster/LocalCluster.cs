@@ -4,7 +4,8 @@ using System.Reflection;
 
 namespace Orleans.Patterns.Client.Cluster;
 
-internal sealed record LocalClusterOptions(int SiloCount, string RunDirectory, string? Redis = null, int? VirtualNodes = null);
+/// <summary>What a local cluster runs: silo count, run directory, optional Redis and ring size, and extra settings for every silo (<c>--key value</c> pairs).</summary>
+internal sealed record LocalClusterOptions(int SiloCount, string RunDirectory, string? Redis = null, int? VirtualNodes = null, IReadOnlyList<string>? SiloSettings = null);
 
 /// <summary>
 /// Several silos on this machine as child processes, with free loopback ports and a log file each. With
@@ -286,6 +287,8 @@ internal sealed class LocalCluster : IAsyncDisposable
         {
             args.AddRange(["--placement:virtual_nodes", vnodes.ToString()]);
         }
+
+        args.AddRange(options.SiloSettings ?? []);
 
         return SiloProcess.Start(siloAssembly, silo, args, Path.Combine(file.RunDirectory, $"{silo.Name}.log"));
     }

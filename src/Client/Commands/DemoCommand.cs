@@ -12,7 +12,7 @@ namespace Orleans.Patterns.Client.Commands;
 /// The main job: a local cluster, a workload, one silo stopped, proof that only that silo's users moved (to
 /// where the ring says) with their state intact, the workload again, a summary, and everything stopped.
 /// </summary>
-internal static class DemoCommand
+internal static partial class DemoCommand
 {
     public static Command Create(ConsoleView view)
     {
@@ -20,7 +20,7 @@ internal static class DemoCommand
         var users = new Option<int>("--users") { Description = "Distinct users.", DefaultValueFactory = _ => 1000 };
         var ops = new Option<long>("--ops") { Description = "Operations per workload run.", DefaultValueFactory = _ => 10_000 };
         var concurrency = new Option<int>("--concurrency") { Description = "Concurrent callers.", DefaultValueFactory = _ => 32 };
-        var command = new Command("demo", "Start 3 silos, run a workload, stop one silo, show which users moved, run again, stop.")
+        var command = new Command("demo", "Start 3 silos, run a workload, stop one silo, show which users moved, run again; then a sharded workload while a silo joins and one leaves; stop.")
         {
             silos, users, ops, concurrency,
         };
@@ -44,8 +44,10 @@ internal static class DemoCommand
     {
         var vnodes = Ring.HashRing.DefaultVirtualNodes;
         view.Heading($"1. start {siloCount} local silos (localhost clustering, consistent-hash placement)");
+        // A short removal grace: the sharding act's leave must find the stopped silo's replica already removed, or
+        // the Raft log would lose its quorum; production keeps the 30 s default.
         await using var cluster = await LocalCluster.StartAsync(
-            new LocalClusterOptions(siloCount, RunDirectories.Create("demo")), view.Step, cancellationToken);
+            new LocalClusterOptions(siloCount, RunDirectories.Create("demo"), SiloSettings: ["--raft:removal_grace_period", "2s"]), view.Step, cancellationToken);
         await using var connection = await cluster.ConnectAndWaitAsync(cancellationToken);
         view.Silos(cluster);
         view.Good($"{siloCount} silos active");
@@ -83,6 +85,9 @@ internal static class DemoCommand
         view.Heading($"5. the workload again on {survivors.Count} silos");
         var (second, _) = await WorkloadCommand.RunAsync(view, connection, spec, vnodes, cancellationToken);
 
+        view.Heading("6. sharding: a silo joins and one leaves while a Zipf workload runs");
+        var sharding = await RunShardingActAsync(view, cluster, connection, spec, cancellationToken);
+
         view.Heading("summary");
         var summary = new Table().AddColumns("", "before the stop", "after the stop");
         summary.AddRow("silos", siloCount.ToString(), survivors.Count.ToString());
@@ -90,16 +95,18 @@ internal static class DemoCommand
         summary.AddRow("first-call ops/s, p99 ms", $"{first.FirstCall.OpsPerSecond:0}, {first.FirstCall.PercentileMs(99):0.00}", $"{second.FirstCall.OpsPerSecond:0}, {second.FirstCall.PercentileMs(99):0.00}");
         summary.AddRow("warm ops/s, p99 ms", $"{first.Warm?.OpsPerSecond:0}, {first.Warm?.PercentileMs(99):0.00}", $"{second.Warm?.OpsPerSecond:0}, {second.Warm?.PercentileMs(99):0.00}");
         summary.AddRow("users moved", "", $"{check.Moved} of {spec.Users} ({100.0 * check.Moved / spec.Users:0.0}%; all from {victimName}; ideal 1/{siloCount} = {100.0 / siloCount:0.0}%)");
+        summary.AddRow("sharded ops ok / failed", "", $"{sharding.Result.Total.Succeeded} / {sharding.Result.Total.Failed} (retried {sharding.Result.Sharding?.Resilience.Retries})");
+        summary.AddRow("shards moved", "", $"join of {sharding.Joiner}: {sharding.JoinMoves.Moved} ({sharding.JoinMoves.Moved / sharding.JoinMoves.Optimum:0.00}x optimum), {sharding.UsersMigrated} users migrated live; leave of {sharding.Leaver}: {sharding.LeaveMoves.Moved} (its {sharding.LeaveMoves.Owned})");
         view.Console.Write(summary);
         view.Note($"silo logs and grain state: {cluster.File.RunDirectory}");
 
         var failures = first.Total.Failed + second.Total.Failed;
-        var passed = check.UnexpectedMoves == 0 && check.OffRing == 0 && stateLost == 0 && failures == 0 && gossipDead is not null;
+        var passed = check.UnexpectedMoves == 0 && check.OffRing == 0 && stateLost == 0 && failures == 0 && gossipDead is not null && sharding.Problems.Count == 0;
         view.Step("stopping the cluster");
         if (!passed)
         {
             throw new InvariantViolatedException(
-                $"unexpected moves {check.UnexpectedMoves}, off-ring users {check.OffRing}, users with lost state {stateLost}, failed operations {failures}, gossip agreed on the stop: {gossipDead is not null}");
+                $"unexpected moves {check.UnexpectedMoves}, off-ring users {check.OffRing}, users with lost state {stateLost}, failed operations {failures}, gossip agreed on the stop: {gossipDead is not null}, sharding: {(sharding.Problems.Count == 0 ? "ok" : string.Join("; ", sharding.Problems))}");
         }
 
         view.Good("demo complete");

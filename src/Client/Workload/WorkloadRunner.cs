@@ -80,10 +80,21 @@ internal sealed class WorkloadRunner(IGrainFactory grains, WorkloadSpec spec, Re
     private long _failed;
     private string? _firstError;
     private ZipfSampler? _zipf;
+    private bool _stopped;
 
     public long Completed => Interlocked.Read(ref _completed);
 
     public long Failed => Interlocked.Read(ref _failed);
+
+    /// <summary>
+    /// Ends the run early and cleanly: calls already made finish and are counted, no new one starts, and
+    /// <see cref="RunAsync"/> returns the figures of what was done (a run of open-ended length, stopped by events).
+    /// </summary>
+    public void Stop()
+    {
+        Volatile.Write(ref _stopped, true);
+        Volatile.Write(ref _end, long.MinValue);
+    }
 
     public async Task<WorkloadResult> RunAsync(CancellationToken cancellationToken)
     {
@@ -91,7 +102,7 @@ internal sealed class WorkloadRunner(IGrainFactory grains, WorkloadSpec spec, Re
         UseDistribution();
         var firstPassEnd = Math.Min(spec.Users, spec.Operations);
         var first = await RunPassAsync("first call", 0, firstPassEnd, cancellationToken);
-        var warm = spec.Operations > firstPassEnd
+        var warm = spec.Operations > firstPassEnd && !Volatile.Read(ref _stopped)
             ? await RunPassAsync("warm", firstPassEnd, spec.Operations, cancellationToken)
             : null;
         var latency = NewHistogram();
@@ -111,6 +122,12 @@ internal sealed class WorkloadRunner(IGrainFactory grains, WorkloadSpec spec, Re
     {
         Volatile.Write(ref _next, from - 1);
         Volatile.Write(ref _end, to);
+        if (Volatile.Read(ref _stopped))
+        {
+            // Stop() sets the flag before the end, so a Stop() this check misses has yet to write the end.
+            Volatile.Write(ref _end, long.MinValue);
+        }
+
         var failedBefore = Failed;
         var started = Stopwatch.GetTimestamp();
         var histograms = await Task.WhenAll(Enumerable.Range(0, spec.Concurrency)

@@ -123,6 +123,7 @@ public static class SiloHost
                 o.ElectionTimeout = settings.RaftElectionTimeout;
                 o.HeartbeatInterval = settings.RaftHeartbeatInterval;
                 o.TickInterval = HostSettings.ReplicaTick;
+                o.RemovalGracePeriod = settings.Raft.RemovalGracePeriod ?? o.RemovalGracePeriod;
             });
             silo.AddGossipMembership(o =>
             {

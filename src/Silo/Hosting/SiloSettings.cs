@@ -88,6 +88,9 @@ public sealed class RaftReplicaSettings
 
     /// <summary>Leader heartbeat interval, the same key the seed block uses; empty: 40 ms.</summary>
     [ConfigurationKeyName("heartbeat_interval")] public TimeSpan? HeartbeatInterval { get; set; }
+
+    /// <summary>How long a silo must be dead before the leader removes its replica; empty: 30 s.</summary>
+    [ConfigurationKeyName("removal_grace_period")] public TimeSpan? RemovalGracePeriod { get; set; }
 }
 
 /// <summary>
@@ -278,6 +281,11 @@ internal sealed record HostSettings(
         var election = RaftElectionTimeout;
         var heartbeat = RaftHeartbeatInterval;
         Require(election > TimeSpan.Zero && election <= TimeSpan.FromMinutes(1), ElectionTimeoutKey, Format(election), "must be between 1ms and 1m");
+        if (Raft.RemovalGracePeriod is { } grace)
+        {
+            Require(grace > TimeSpan.Zero && grace <= TimeSpan.FromHours(24), "raft:removal_grace_period", Format(grace), "must be between 1ms and 24h");
+        }
+
         Require(heartbeat >= ReplicaTick, "raft:heartbeat_interval", Format(heartbeat), $"must be at least {Format(ReplicaTick)} (the replica's timer period)");
         // A heartbeat no shorter than the election timeout makes followers depose a healthy leader over and over.
         Require(heartbeat < election, "raft:heartbeat_interval", Format(heartbeat), $"must be shorter than {ElectionTimeoutKey} ({Format(election)})");
