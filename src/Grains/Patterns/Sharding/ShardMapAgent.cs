@@ -390,7 +390,7 @@ internal sealed partial class ShardMapAgent : ILifecycleParticipant<ISiloLifecyc
     [LoggerMessage(Level = LogLevel.Information, Message = "Shard map epoch {Epoch} adopted (from {Source}): this silo owns {Owned} shards of {Members} members")]
     private partial void LogAdopted(long epoch, string source, int owned, int members);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Shard map epoch {Epoch} committed at log index {Index}: {Moved} of {Shards} shards change owner ({Reason})")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "Shard map epoch {Epoch} committed at log index {Index}: {Moved} of {Shards} shards move, split or merge ({Reason})")]
     private partial void LogProposed(long epoch, int moved, int shards, string reason, long index);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Handed off {Shards} shards of epoch {Epoch}; {Left} left")]
