@@ -184,7 +184,8 @@ public sealed class SwimNodeTests
     public void Lifeguard_holds_a_lone_suspicion_for_the_longest_time()
     {
         // N = 4 gives K = min(α - 2, N - 2) = 2 expected confirmations; with none, the timeout is β × min = 24 s.
-        var group = new SwimTestGroup(4);
+        // Only the prober runs here, so no nack comes back; it must suspect all the same for the timeline to start.
+        var group = new SwimTestGroup(4, new SwimOptions { DoubtSelfWithoutNacks = false });
         var prober = group["n1"];
         var (ping, at) = NextPing(group, prober, TimeSpan.Zero);
         TickEvery(group, prober, at, at + TimeSpan.FromSeconds(24));
@@ -320,6 +321,28 @@ public sealed class SwimNodeTests
         // A successful probe lowers it again.
         group.DeliverAll([third], start + Ms(4001));
         Assert.Equal(5, prober.LocalHealth);
+    }
+
+    [Fact]
+    public void A_probe_that_hears_no_nack_blames_the_prober_not_the_target()
+    {
+        var group = new SwimTestGroup(5);
+        var prober = group["n1"];
+        var (ping, at) = NextPing(group, prober, TimeSpan.Zero);
+
+        // The prober's ping-reqs go out but nothing at all comes back: it is the one cut off, or too slow to read.
+        Assert.Equal(3, group.Tick(prober, at + Ms(500)).OfType<PingReq>().Count());
+        group.Tick(prober, at + Second);
+        Assert.DoesNotContain(group.Events, e => e.Change == MembershipChange.Suspected);
+        Assert.Equal(MemberState.Alive, prober.StatusOf(ping.To)!.Value.State);
+        Assert.Equal(3, prober.LocalHealth);
+
+        // The same silence with the option off accuses the target, as Lifeguard and memberlist do.
+        var plain = new SwimTestGroup(5, new SwimOptions { DoubtSelfWithoutNacks = false });
+        var (plainPing, plainAt) = NextPing(plain, plain["n1"], TimeSpan.Zero);
+        plain.Tick(plain["n1"], plainAt + Ms(500));
+        plain.Tick(plain["n1"], plainAt + Second);
+        Assert.Equal(MemberState.Suspect, plain["n1"].StatusOf(plainPing.To)!.Value.State);
     }
 
     [Fact]

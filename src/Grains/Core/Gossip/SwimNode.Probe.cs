@@ -141,11 +141,18 @@ public sealed partial class SwimNode
     /// <summary>
     /// No ack, direct or relayed, within the period. Lifeguard §IV-A: if intermediaries answered nack, they are
     /// alive and also got nothing from the target, so the fault is likely the target's; each missing nack instead
-    /// points at this member's own links or health. Without nacks to go by, a failed probe counts once.
+    /// points at this member's own links or health. Without nacks to go by, a failed probe counts once. With
+    /// <see cref="SwimOptions.DoubtSelfWithoutNacks"/>, a probe that heard none of its expected nacks blames only
+    /// this member.
     /// </summary>
     private void FailProbe()
     {
         AdjustHealth(_probe.ExpectedNacks > 0 ? _probe.ExpectedNacks - _probe.Nacks : 1);
+        if (_options.Lifeguard && _options.DoubtSelfWithoutNacks && _probe.ExpectedNacks > 0 && _probe.Nacks == 0)
+        {
+            return;
+        }
+
         var slot = _probe.Target;
         if (IsLive(slot))
         {

@@ -53,6 +53,16 @@ public sealed record SwimOptions
     /// </summary>
     public bool Lifeguard { get; init; } = true;
 
+    /// <summary>
+    /// With <see cref="Lifeguard"/>: a failed probe for which not one of the expected nacks came back raises no
+    /// suspicion, only this member's local health multiplier. Every relay that is alive answers nack when the target
+    /// stays silent, so hearing from none of them says the fault is most likely this member's own (a stall, a slow
+    /// or cut link), and accusing the target would be a false suspicion. Lifeguard and memberlist suspect anyway and
+    /// only slow down; this goes one step further. A healthy prober of a dead target still hears the nacks and
+    /// suspects at once, so detection time does not change; a member cut off from everyone stops accusing others.
+    /// </summary>
+    public bool DoubtSelfWithoutNacks { get; init; } = true;
+
     /// <summary>Throws naming the first option that is out of range, with its value.</summary>
     public void Validate()
     {
