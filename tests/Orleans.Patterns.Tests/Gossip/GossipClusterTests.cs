@@ -2,6 +2,7 @@ using Orleans.Patterns.Chaos;
 using Orleans.Patterns.Gossip;
 using Orleans.Patterns.Placement;
 using Orleans.Patterns.Raft;
+using Orleans.Patterns.Sharding;
 using Orleans.Patterns.Tests.Infrastructure;
 using Orleans.TestingHost;
 using Xunit.Abstractions;
@@ -25,13 +26,19 @@ public sealed class GossipClusterTests(ITestOutputHelper output) : IAsyncLifetim
     {
         var builder = new InProcessTestClusterBuilder(4);
 
-        // The Raft replicas are here to show a recovery action: a silo gossip declared dead is dead to their planner.
+        // The Raft replicas and the shard map are here to show the recovery actions: a silo gossip declared dead is dead
+        // to the replicas' planner, and its shards move to the others in a new map epoch.
         // Suspicion timeouts twice the default: a watchdog convicts a silent peer about a second after its last
         // heartbeat, and gossip, declaring it dead, ends the watch; the margin keeps the order on a loaded machine.
         builder.ConfigureSilo((_, silo) => silo.AddGossipMembership(o => o.Swim = o.Swim with { SuspicionMultiplier = 6 }).AddChaos().AddRaftReplicas(o =>
         {
             o.DataDirectory = _dataRoot;
             o.InitialVoters = ["Silo_0", "Silo_1", "Silo_2"];
+        }).AddUserSharding(o =>
+        {
+            o.MapSource = ShardMapSource.Raft;
+            o.ShardCount = 64;
+            o.RefreshInterval = TimeSpan.FromMilliseconds(200);
         }));
         _cluster = builder.Build();
         await _cluster.DeployAsync();
@@ -78,6 +85,10 @@ public sealed class GossipClusterTests(ITestOutputHelper output) : IAsyncLifetim
             async () => (await _cluster.Client.GetGrain<IRaftReplicaGrain>("Silo_0").GetMembershipStatus()).Hosts.Any(h => h.StartsWith($"{victim.Name} Dead", StringComparison.Ordinal)),
             Deadline,
             () => $"the Raft replica on Silo_0 seeing {victim.Name} dead");
+        await Eventually.WaitAsync(
+            async () => !(await ShardMapMembersAsync()).Contains(victim.Name),
+            Deadline,
+            () => $"a shard map without {victim.Name}");
 
         // The hang ends: the victim learns it was declared dead, refutes with a higher incarnation, and is re-admitted.
         await _cluster.Client.HealEverywhereAsync();
@@ -93,6 +104,10 @@ public sealed class GossipClusterTests(ITestOutputHelper output) : IAsyncLifetim
             async () => (await _cluster.Client.GetGrain<IRaftReplicaGrain>("Silo_0").GetMembershipStatus()).Hosts.Any(h => h.StartsWith($"{victim.Name} Alive", StringComparison.Ordinal)),
             Deadline,
             () => $"the Raft replica on Silo_0 seeing {victim.Name} alive again");
+        await Eventually.WaitAsync(
+            async () => (await ShardMapMembersAsync()).Contains(victim.Name),
+            Deadline,
+            () => $"{victim.Name} owning shards again");
 
         // A crash, then a restart under the same name: the new life starts above everything the old one reached.
         incarnation = await IncarnationAsync(victim.Name);
@@ -124,6 +139,9 @@ public sealed class GossipClusterTests(ITestOutputHelper output) : IAsyncLifetim
             () => $"restarted {victim.Name} alive above incarnation {incarnation} in every view");
         await PrintViewsAsync(names);
     }
+
+    private async Task<IReadOnlyList<string>> ShardMapMembersAsync() =>
+        (await _cluster.Client.GetPinnedGrain<IShardHostGrain>("Silo_0").GetMap()) is { } view ? ShardMapCodec.Decode(view.Encoded).Members : [];
 
     private async Task<int> IncarnationAsync(string member) =>
         (await ViewsAsync(_cluster.Silos.Select(s => s.Name))).Max(v => v.Members.Single(m => m.Name == member).Incarnation);
