@@ -43,6 +43,23 @@ internal sealed class BroadcastQueue
         Bucket(0).Add(item);
     }
 
+    /// <summary>Whether some live update has been sent fewer than <paramref name="transmits"/> times.</summary>
+    public bool AnyBelow(int transmits)
+    {
+        for (var b = 0; b < transmits && b < _buckets.Count; b++)
+        {
+            foreach (var item in _buckets[b])
+            {
+                if (!item.Invalidated)
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>Up to <paramref name="max"/> updates, fewest sends first and newest first among equals; each counts as sent once.</summary>
     public MemberUpdate[] Take(int max, int limit)
     {

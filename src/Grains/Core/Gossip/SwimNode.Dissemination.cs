@@ -19,6 +19,13 @@ public sealed partial class SwimNode
         }
     }
 
+    /// <summary>
+    /// How many of an update's sends may go in gossip messages of their own; the rest of its <see cref="RetransmitLimit"/>
+    /// rides on pings, acks and ping-reqs, which are sent anyway. A constant, so the gossip messages a member sends per
+    /// update, and per period, do not grow with N.
+    /// </summary>
+    private int GossipTransmitLimit => Math.Min(RetransmitLimit, _options.GossipTransmits);
+
     private void Broadcast(int slot, MemberUpdate update) => _broadcasts.Enqueue(slot, update);
 
     private IReadOnlyList<MemberUpdate> Piggyback() =>
@@ -32,8 +39,9 @@ public sealed partial class SwimNode
         }
 
         _nextGossip = _now + _options.GossipInterval;
-        if (_broadcasts.Count == 0)
+        if (!_broadcasts.AnyBelow(GossipTransmitLimit))
         {
+            // Nothing new enough to spend messages on: the rest of each update's retransmissions ride on probe traffic.
             return;
         }
 

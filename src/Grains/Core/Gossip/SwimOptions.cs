@@ -43,6 +43,13 @@ public sealed record SwimOptions
     /// </summary>
     public TimeSpan PushPullInterval { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// Sends of an update that may go in gossip messages of their own (the fast epidemic); its remaining
+    /// retransmissions, up to the log N retransmit limit, ride only on probe traffic. Keeps messages per member per
+    /// period independent of N.
+    /// </summary>
+    public int GossipTransmits { get; init; } = 4;
+
     /// <summary>Lifeguard's local health multiplier saturates here (S in §IV-A; memberlist's <c>AwarenessMaxMultiplier</c>).</summary>
     public int MaxLocalHealth { get; init; } = 8;
 
@@ -78,6 +85,7 @@ public sealed record SwimOptions
         Positive(PushPullInterval, nameof(PushPullInterval));
         AtLeast(IndirectChecks, 0, nameof(IndirectChecks));
         AtLeast(GossipFanout, 0, nameof(GossipFanout));
+        AtLeast(GossipTransmits, 1, nameof(GossipTransmits));
         AtLeast(RetransmitMultiplier, 1, nameof(RetransmitMultiplier));
         AtLeast(MaxUpdatesPerMessage, 1, nameof(MaxUpdatesPerMessage));
         AtLeast(SuspicionMultiplier, 1, nameof(SuspicionMultiplier));
