@@ -244,6 +244,32 @@ public sealed class SwimNodeTests
     }
 
     [Fact]
+    public void Gossip_messages_carry_an_update_only_its_first_sends_and_probe_traffic_carries_the_rest()
+    {
+        // N = 20: limit = 4 × ⌈log10 21⌉ = 8 sends, of which GossipTransmits = 4 may go in gossip messages of their own.
+        var group = new SwimTestGroup(20);
+        var node = group["n1"];
+        group.Drain(node);
+        var x = new Member("x", "10.0.1.1:1");
+        node.Receive(new GossipPush("n2", "n1") { Updates = [new MemberUpdate(x, 0, MemberState.Alive)] }, Ms(1));
+
+        // Ticking for 3 s: gossip rounds every 200 ms to 3 members; probes each second, whose pings and ping-reqs
+        // (nobody answers here) piggyback too.
+        var carriers = new List<SwimMessage>();
+        for (var t = 200; t <= 3000; t += 200)
+        {
+            carriers.AddRange(group.Tick(node, Ms(t)).Where(m => m.Updates.Any(u => u.Member.Name == "x")));
+        }
+
+        // Eight sends in all; gossip messages of their own only among the first four, probe traffic the rest.
+        Assert.Equal(8, carriers.Count);
+        Assert.Equal(0, node.PendingBroadcasts);
+        Assert.InRange(carriers.Count(m => m is GossipPush), 3, 4);
+        Assert.DoesNotContain(carriers.Skip(4), m => m is GossipPush);
+        Assert.All(carriers.Skip(4), m => Assert.True(m is Ping or PingReq, $"{m.GetType().Name} after the gossip budget"));
+    }
+
+    [Fact]
     public void An_update_is_piggybacked_at_most_the_retransmit_limit_times_and_at_most_max_per_message()
     {
         // N = 3: limit = 4 × ⌈log10 4⌉ = 4.
