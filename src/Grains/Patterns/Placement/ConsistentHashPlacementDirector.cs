@@ -1,4 +1,3 @@
-using System.Text;
 using Microsoft.Extensions.Options;
 using Orleans.Patterns.Telemetry;
 using Orleans.Runtime.Placement;
@@ -14,9 +13,6 @@ internal sealed class ConsistentHashPlacementDirector(
     IOptions<ConsistentHashPlacementOptions> options,
     PatternsMetrics metrics) : IPlacementDirector
 {
-    // Grain keys longer than this are decoded on the heap; user ids are far shorter.
-    private const int StackKeyLimit = 256;
-
     private readonly int _virtualNodes = options.Value.VirtualNodes;
     private volatile PlacementRing? _ring;
 
@@ -38,21 +34,12 @@ internal sealed class ConsistentHashPlacementDirector(
 
         using var activity = PatternsTelemetry.Source.StartActivity("consistent-hash placement");
         var ring = GetRing(compatible);
-        var owner = ring.Ring.GetOwnerIndex(DecodeKey(target.GrainIdentity.Key, stackalloc char[StackKeyLimit]));
+        var owner = ring.Ring.GetOwnerIndex(PlacementKeys.Decode(target.GrainIdentity.Key, stackalloc char[PlacementKeys.StackLimit]));
         metrics.PlacementDecided(ring.Ring.Members[owner], fromHint: false);
         activity?.SetTag("orleans.grain.id", target.GrainIdentity.ToString());
         activity?.SetTag("patterns.ring.members", ring.Ring.Count);
         activity?.SetTag("patterns.ring.owner", ring.Ring.Members[owner]);
         return Task.FromResult(ring.Silos[owner]);
-    }
-
-    /// <summary>The grain key as the characters of its string form, without allocating for ordinary keys.</summary>
-    private static ReadOnlySpan<char> DecodeKey(IdSpan key, Span<char> buffer)
-    {
-        var bytes = key.AsSpan();
-        return Encoding.UTF8.GetMaxCharCount(bytes.Length) <= buffer.Length
-            ? buffer[..Encoding.UTF8.GetChars(bytes, buffer)]
-            : Encoding.UTF8.GetString(bytes);
     }
 
     private PlacementRing GetRing(SiloAddress[] compatible)

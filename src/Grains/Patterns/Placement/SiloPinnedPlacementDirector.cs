@@ -25,14 +25,21 @@ internal sealed class SiloPinnedPlacementDirector(IClusterMembershipService memb
     /// The active, compatible silo named <paramref name="siloName"/>; when a fast restart leaves two generations
     /// of it active for a moment, the newest. Null when there is none.
     /// </summary>
-    internal static SiloAddress? Select(string siloName, IEnumerable<ClusterMember> members, IReadOnlyCollection<SiloAddress> compatible)
+    internal static SiloAddress? Select(string siloName, IEnumerable<ClusterMember> members, IReadOnlyCollection<SiloAddress> compatible) =>
+        NewestActive(siloName, members, compatible);
+
+    /// <summary>
+    /// The active silo named <paramref name="siloName"/> (among <paramref name="among"/>, when given); when a fast
+    /// restart leaves two generations of it active for a moment, the newest. Null when there is none.
+    /// </summary>
+    internal static SiloAddress? NewestActive(string siloName, IEnumerable<ClusterMember> members, IReadOnlyCollection<SiloAddress>? among = null)
     {
         SiloAddress? chosen = null;
         foreach (var member in members)
         {
             if (member.Status == SiloStatus.Active
                 && string.Equals(member.Name, siloName, StringComparison.Ordinal)
-                && compatible.Contains(member.SiloAddress)
+                && (among is null || among.Contains(member.SiloAddress))
                 && (chosen is null || member.SiloAddress.Generation > chosen.Generation))
             {
                 chosen = member.SiloAddress;

@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Patterns.Gossip;
+using Orleans.Patterns.Placement;
 using Orleans.Patterns.Raft;
 using Orleans.Runtime.Placement;
 
@@ -113,20 +114,8 @@ internal sealed partial class ShardMapAgent : ILifecycleParticipant<ISiloLifecyc
     }
 
     /// <summary>The active silo named <paramref name="name"/> (the newest generation if a restart left two), or null.</summary>
-    public SiloAddress? AddressOf(string name)
-    {
-        SiloAddress? chosen = null;
-        foreach (var member in _membership.CurrentSnapshot.Members.Values)
-        {
-            if (member.Status == SiloStatus.Active && string.Equals(member.Name, name, StringComparison.Ordinal)
-                && (chosen is null || member.SiloAddress.Generation > chosen.Generation))
-            {
-                chosen = member.SiloAddress;
-            }
-        }
-
-        return chosen;
-    }
+    public SiloAddress? AddressOf(string name) =>
+        SiloPinnedPlacementDirector.NewestActive(name, _membership.CurrentSnapshot.Members.Values);
 
     /// <summary>
     /// Whether users may move now: not while a silo is still joining (it may not host grains yet, and its arrival

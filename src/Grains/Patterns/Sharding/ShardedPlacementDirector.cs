@@ -1,4 +1,3 @@
-using System.Text;
 using Orleans.Patterns.Placement;
 using Orleans.Runtime.Placement;
 
@@ -10,7 +9,6 @@ namespace Orleans.Patterns.Sharding;
 /// </summary>
 internal sealed class ShardedPlacementDirector(ShardMapAgent agent) : IPlacementDirector
 {
-    private const int StackKeyLimit = 256;
     private const int FallbackVirtualNodes = 64;
     private volatile PlacementRing? _fallback;
 
@@ -28,7 +26,7 @@ internal sealed class ShardedPlacementDirector(ShardMapAgent agent) : IPlacement
             return Task.FromResult(hinted);
         }
 
-        var key = DecodeKey(target.GrainIdentity.Key, stackalloc char[StackKeyLimit]);
+        var key = PlacementKeys.Decode(target.GrainIdentity.Key, stackalloc char[PlacementKeys.StackLimit]);
         if (agent.Current is { } map && agent.AddressOf(map.OwnerOf(key)) is { } owner && compatible.Contains(owner))
         {
             return Task.FromResult(owner);
@@ -44,11 +42,4 @@ internal sealed class ShardedPlacementDirector(ShardMapAgent agent) : IPlacement
         return Task.FromResult(ring.Silos[ring.Ring.GetOwnerIndex(key)]);
     }
 
-    private static ReadOnlySpan<char> DecodeKey(IdSpan key, Span<char> buffer)
-    {
-        var bytes = key.AsSpan();
-        return Encoding.UTF8.GetMaxCharCount(bytes.Length) <= buffer.Length
-            ? buffer[..Encoding.UTF8.GetChars(bytes, buffer)]
-            : Encoding.UTF8.GetString(bytes);
-    }
 }
