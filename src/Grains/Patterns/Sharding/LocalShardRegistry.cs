@@ -31,7 +31,24 @@ internal sealed class LocalShardRegistry
     }
 
     /// <summary>An active user: its grain, the hash its shard and half come from, and its activation.</summary>
-    internal sealed record ActiveUser(GrainId Id, ulong Hash, int Shard, IGrainContext Context);
+    internal sealed class ActiveUser(GrainId id, ulong hash, int shard, IGrainContext context)
+    {
+        private int _moving;
+
+        public GrainId Id => id;
+
+        public ulong Hash => hash;
+
+        public int Shard => shard;
+
+        public IGrainContext Context => context;
+
+        /// <summary>Whether a move of this activation has been started.</summary>
+        public bool IsMoving => Volatile.Read(ref _moving) != 0;
+
+        /// <summary>True for the one caller that starts this activation's move (a hand-off round or the grain itself).</summary>
+        public bool TryStartMove() => Interlocked.Exchange(ref _moving, 1) == 0;
+    }
 
     public int ShardCount => _activeByShard.Length;
 

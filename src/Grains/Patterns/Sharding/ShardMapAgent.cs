@@ -16,6 +16,8 @@ namespace Orleans.Patterns.Sharding;
 /// </summary>
 internal sealed partial class ShardMapAgent : ILifecycleParticipant<ISiloLifecycle>, IDisposable
 {
+    private static readonly TimeSpan StopWait = TimeSpan.FromSeconds(1);
+
     private readonly ShardingOptions _options;
     private readonly IShardAllocator _allocator;
     private readonly IClusterMembershipService _membership;
@@ -92,10 +94,13 @@ internal sealed partial class ShardMapAgent : ILifecycleParticipant<ISiloLifecyc
                 _handOffLoop = Task.Run(() => RunEveryAsync(_options.HandOffInterval, HandOffRoundAsync), CancellationToken.None);
                 return Task.CompletedTask;
             },
-            async _ =>
+            async cancellationToken =>
             {
                 await _stopping.CancelAsync();
-                await Task.WhenAll(_mapLoop, _handOffLoop).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+
+                // A round may be inside a Raft call that only its response timeout ends; the silo's shutdown must not
+                // wait for that (it would hold every grain of a leaving silo), and the round's result no longer matters.
+                await Task.WhenAll(_mapLoop, _handOffLoop).WaitAsync(StopWait, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             });
 
     /// <summary>
@@ -342,15 +347,16 @@ internal sealed partial class ShardMapAgent : ILifecycleParticipant<ISiloLifecyc
             return Task.CompletedTask;
         }
 
+        // Shards whose users are all on their way already wait for them to arrive; this round starts others.
         var handed = 0;
-        foreach (var shard in misplaced.Take(_options.ShardsPerHandOff))
+        foreach (var shard in misplaced.Where(g => g.Any(u => !u.IsMoving)).Take(_options.ShardsPerHandOff))
         {
             var movedAny = false;
             foreach (var user in shard)
             {
-                if (AddressOf(OwnerOf(map, user)) is not { } target)
+                if (AddressOf(OwnerOf(map, user)) is not { } target || !user.TryStartMove())
                 {
-                    continue; // the owner is not active here yet; a later round tries again
+                    continue; // the owner is not active here yet (a later round tries again), or the move is under way
                 }
 
                 // Migration keeps the grain's state in memory and moves it; the hint names the new owner, which is

@@ -23,14 +23,15 @@ internal sealed class ShardedUserGrain(
 {
     private ulong _hash;
     private int _shard;
-    private bool _moving;
+    private LocalShardRegistry.ActiveUser? _entry;
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         await base.OnActivateAsync(cancellationToken);
         _hash = ShardMap.HashUserId(this.GetPrimaryKeyString());
         _shard = ShardMap.ShardOfHash(_hash, registry.ShardCount);
-        registry.Register(new LocalShardRegistry.ActiveUser(this.GetGrainId(), _hash, _shard, GrainContext));
+        _entry = new LocalShardRegistry.ActiveUser(this.GetGrainId(), _hash, _shard, GrainContext);
+        registry.Register(_entry);
     }
 
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
@@ -57,7 +58,7 @@ internal sealed class ShardedUserGrain(
 
         await context.Invoke();
         registry.CountOperation(_shard);
-        if (map is not null && !_moving)
+        if (map is not null && _entry is { IsMoving: false })
         {
             MoveIfMisplaced(map);
         }
@@ -66,13 +67,13 @@ internal sealed class ShardedUserGrain(
     private void MoveIfMisplaced(ShardMap map)
     {
         var owner = map.OwnerOfHash(_hash);
-        if (string.Equals(owner, agent.LocalName, StringComparison.Ordinal) || !agent.MayHandOff || agent.AddressOf(owner) is not { } target)
+        if (string.Equals(owner, agent.LocalName, StringComparison.Ordinal) || !agent.MayHandOff || agent.AddressOf(owner) is not { } target
+            || !_entry!.TryStartMove())
         {
             return;
         }
 
         // After this call completes; calls queued behind it follow the grain to its new silo.
-        _moving = true;
         GrainContext.Migrate(new Dictionary<string, object> { [IPlacementDirector.PlacementHintKey] = target });
     }
 }

@@ -16,12 +16,20 @@ internal sealed class IncrementLoad(IGrainFactory grains, int users, long epoch,
     private readonly ConcurrentQueue<string> _failures = new();
     private readonly CancellationTokenSource _stop = new();
     private readonly List<Task> _workers = [];
+    private readonly ConcurrentQueue<string> _slow = new();
+    private readonly System.Diagnostics.Stopwatch _clock = System.Diagnostics.Stopwatch.StartNew();
     private long _epoch = epoch;
     private long _total;
     private long _staleRetries;
     private long _rejectedRetries;
 
     public long Acknowledged => Interlocked.Read(ref _total);
+
+    /// <summary>Calls that took over a second, with when they were made.</summary>
+    public IReadOnlyCollection<string> Slow => _slow;
+
+    /// <summary>Seconds since the load was created, the clock failures are stamped with.</summary>
+    public double Seconds => _clock.Elapsed.TotalSeconds;
 
     public static string UserId(int index) => $"sharded-user-{index}";
 
@@ -73,10 +81,17 @@ internal sealed class IncrementLoad(IGrainFactory grains, int users, long epoch,
             var user = grains.GetUser(UserId(index), UserPlacement.Sharded);
             while (true)
             {
+                var started = _clock.Elapsed;
                 ShardEpochContext.Set(Interlocked.Read(ref _epoch));
                 try
                 {
                     await user.Increment("n", 1);
+                    var took = _clock.Elapsed - started;
+                    if (took > TimeSpan.FromSeconds(1))
+                    {
+                        _slow.Enqueue($"{UserId(index)} called at {started.TotalSeconds:0.00} s took {took.TotalSeconds:0.00} s");
+                    }
+
                     Interlocked.Increment(ref _acknowledged[index]);
                     Interlocked.Increment(ref _total);
                     break;
@@ -93,7 +108,7 @@ internal sealed class IncrementLoad(IGrainFactory grains, int users, long epoch,
                 }
                 catch (Exception e)
                 {
-                    _failures.Enqueue($"{UserId(index)}: {e.GetType().Name}: {e.Message}");
+                    _failures.Enqueue($"{UserId(index)} (called at {started.TotalSeconds:0.00} s, failed at {_clock.Elapsed.TotalSeconds:0.00} s): {e.GetType().Name}: {e.Message}");
                     return;
                 }
             }
