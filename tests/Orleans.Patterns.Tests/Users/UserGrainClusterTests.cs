@@ -14,6 +14,35 @@ public sealed class UserGrainClusterTests(ThreeSiloClusterFixture fixture)
     private IGrainFactory Grains => fixture.Cluster.Client;
 
     [Fact]
+    public async Task An_increment_under_an_operation_id_applies_once_even_across_reactivation()
+    {
+        var user = Grains.GetUser("increment-once-grace");
+        var first = Guid.NewGuid();
+
+        Assert.Equal(2, await user.IncrementOnce("n", 2, first));
+        Assert.Equal(2, await user.IncrementOnce("n", 2, first));
+        Assert.Equal(5, await user.IncrementOnce("n", 3, Guid.NewGuid()));
+
+        // The remembered id is durable: a retry that reaches a fresh activation is still answered, not applied.
+        var activation = await user.GetLocation();
+        await fixture.Cluster.DeactivateAsync(user);
+        await Eventually.WaitAsync(
+            async () => (await user.GetLocation()).ActivatedAt != activation.ActivatedAt,
+            TimeSpan.FromSeconds(10),
+            () => "a new activation of increment-once-grace");
+        Assert.Equal(2, await user.IncrementOnce("n", 2, first));
+        Assert.Equal(5, (await user.GetSnapshot()).Counters["n"]);
+
+        // Only the latest 128 ids are kept: the oldest one is forgotten and would apply again.
+        for (var i = 0; i < 128; i++)
+        {
+            await user.IncrementOnce("m", 1, Guid.NewGuid());
+        }
+
+        Assert.Equal(8, await user.IncrementOnce("n", 3, first));
+    }
+
+    [Fact]
     public async Task Operations_round_trip_and_survive_reactivation()
     {
         var user = Grains.GetUser("semantics-ada");

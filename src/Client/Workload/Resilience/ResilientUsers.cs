@@ -23,8 +23,15 @@ internal sealed class ResilientUsers(IGrainFactory grains, UserCallPipeline pipe
 
     public ResilienceTotals Totals => pipeline.Counters.Snapshot();
 
-    public Task<long> IncrementAsync(string userId, string counter, long delta, CancellationToken cancellationToken) =>
-        pipeline.ExecuteAsync(userId, UserOperation.Increment, () => User(userId).Increment(counter, delta), cancellationToken);
+    /// <summary>
+    /// Increments exactly once: the operation id is drawn once, before the first attempt, and every retry carries it, so
+    /// a retry after an unknown outcome (a timeout, a silo that left mid-call) is answered, not applied again.
+    /// </summary>
+    public Task<long> IncrementAsync(string userId, string counter, long delta, CancellationToken cancellationToken)
+    {
+        var operationId = Guid.NewGuid();
+        return pipeline.ExecuteAsync(userId, UserOperation.IncrementOnce, () => User(userId).IncrementOnce(counter, delta, operationId), cancellationToken);
+    }
 
     public Task PutAsync(string userId, string key, string value, CancellationToken cancellationToken) =>
         pipeline.ExecuteAsync(userId, UserOperation.Put, async () =>

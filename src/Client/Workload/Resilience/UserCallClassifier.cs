@@ -14,6 +14,9 @@ internal enum UserOperation
     SetDisplayName,
     GetSnapshot,
     Increment,
+
+    /// <summary>An increment under an operation id (<c>IncrementOnce</c>): the user applies an id once, so a retry is safe.</summary>
+    IncrementOnce,
 }
 
 /// <summary>What a failed user-grain call tells the caller about what happened on the silo.</summary>
@@ -54,7 +57,8 @@ internal enum UserCallFailure
 /// last is a rejection subtype, but Orleans also raises it for calls already in flight when the target silo is declared dead
 /// (<c>CallbackData.OnTargetSiloFail</c> in dotnet/orleans, "The target silo became unavailable for message"), when the call
 /// may have run; one cannot tell the cases apart by type. Only idempotent operations are retried (Get, GetSnapshot, Put of a
-/// value, SetDisplayName); Increment is not, since running it twice counts twice, and fails reporting the unknown outcome.</item>
+/// value, SetDisplayName, and IncrementOnce, which the user applies once per operation id); a bare Increment is not, since
+/// running it twice counts twice, and fails reporting the unknown outcome.</item>
 /// <item><see cref="ArgumentException"/> and <see cref="InvalidOperationException"/>: bad input or a call made wrongly; never
 /// retried, nor is any other exception.</item>
 /// </list>

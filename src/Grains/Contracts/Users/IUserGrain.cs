@@ -14,6 +14,13 @@ public interface IUserGrain : IGrainWithStringKey
     /// <summary>Adds <paramref name="delta"/> to the named counter and returns its new value once it is durable.</summary>
     Task<long> Increment(string counter, long delta);
 
+    /// <summary>
+    /// <see cref="Increment"/> exactly once per <paramref name="operationId"/>: a call with an id the user applied
+    /// recently (its last 128 ids) returns the first call's result and changes nothing. Lets a caller retry an
+    /// increment whose outcome it does not know (a timeout, a silo that went away) without counting twice.
+    /// </summary>
+    Task<long> IncrementOnce(string counter, long delta, Guid operationId);
+
     /// <summary>Sets a value in the user's key/value map; returns once it is durable.</summary>
     Task Put(string key, string value);
 

@@ -40,6 +40,34 @@ internal abstract class UserGrainBase(
         return updated;
     }
 
+    public async Task<long> IncrementOnce(string counter, long delta, Guid operationId)
+    {
+        var recent = state.State.RecentOperations;
+        foreach (var applied in recent)
+        {
+            if (applied.Id == operationId)
+            {
+                metrics.UserOperation("increment_repeated", GrainType);
+                return applied.Result;
+            }
+        }
+
+        ValidateKey(counter, nameof(counter));
+        var counters = state.State.Counters;
+        EnsureRoom(counters, counter);
+        counters.TryGetValue(counter, out var current);
+        var updated = checked(current + delta);
+        counters[counter] = updated;
+        recent.Add(new AppliedOperation(operationId, updated));
+        if (recent.Count > UserState.RecentOperationLimit)
+        {
+            recent.RemoveAt(0);
+        }
+
+        await PersistAsync("increment");
+        return updated;
+    }
+
     public async Task Put(string key, string value)
     {
         ValidateKey(key, nameof(key));

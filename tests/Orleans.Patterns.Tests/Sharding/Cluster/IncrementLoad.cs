@@ -7,8 +7,9 @@ namespace Orleans.Patterns.Tests.Sharding.Cluster;
 /// <summary>
 /// Callers that keep incrementing one counter of random users, carrying a shard-map epoch. A refusal for a stale
 /// epoch did nothing, so the caller adopts the epoch it names and retries; so is a message the runtime rejected
-/// (a silo that is stopping rejects what it will not run). Any other error is a failure: an increment is not
-/// idempotent, so it is never retried blindly. Counts what each user was acknowledged.
+/// (a silo that is stopping rejects what it will not run). A call whose outcome is unknown (it timed out, or its
+/// silo went away) is retried with the same operation id, which the user applies once (<c>IncrementOnce</c>).
+/// Anything else, or a call still failing after a few tries, is a failure. Counts what each user was acknowledged.
 /// </summary>
 internal sealed class IncrementLoad(IGrainFactory grains, int users, long epoch, int seed) : IAsyncDisposable
 {
@@ -22,6 +23,7 @@ internal sealed class IncrementLoad(IGrainFactory grains, int users, long epoch,
     private long _total;
     private long _staleRetries;
     private long _rejectedRetries;
+    private long _unknownRetries;
 
     public long Acknowledged => Interlocked.Read(ref _total);
 
@@ -60,7 +62,7 @@ internal sealed class IncrementLoad(IGrainFactory grains, int users, long epoch,
     {
         await _stop.CancelAsync();
         await Task.WhenAll(_workers);
-        return new LoadSummary([.. _acknowledged], [.. _failures], Interlocked.Read(ref _staleRetries), Interlocked.Read(ref _rejectedRetries), Acknowledged);
+        return new LoadSummary([.. _acknowledged], [.. _failures], Interlocked.Read(ref _staleRetries), Interlocked.Read(ref _rejectedRetries), Interlocked.Read(ref _unknownRetries), Acknowledged);
     }
 
     public async ValueTask DisposeAsync()
@@ -79,13 +81,15 @@ internal sealed class IncrementLoad(IGrainFactory grains, int users, long epoch,
         {
             var index = random.Next(users);
             var user = grains.GetUser(UserId(index), UserPlacement.Sharded);
+            var operationId = Guid.NewGuid();
+            var unknownOutcomes = 0;
             while (true)
             {
                 var started = _clock.Elapsed;
                 ShardEpochContext.Set(Interlocked.Read(ref _epoch));
                 try
                 {
-                    await user.Increment("n", 1);
+                    await user.IncrementOnce("n", 1, operationId);
                     var took = _clock.Elapsed - started;
                     if (took > TimeSpan.FromSeconds(1))
                     {
@@ -106,6 +110,11 @@ internal sealed class IncrementLoad(IGrainFactory grains, int users, long epoch,
                     Interlocked.Increment(ref _rejectedRetries);
                     await Task.Delay(10);
                 }
+                catch (Exception e) when (e is TimeoutException or SiloUnavailableException && ++unknownOutcomes <= 3)
+                {
+                    Interlocked.Increment(ref _unknownRetries);
+                    _slow.Enqueue($"{UserId(index)} called at {started.TotalSeconds:0.00} s: {e.GetType().Name} after {(_clock.Elapsed - started).TotalSeconds:0.00} s, retried with the same operation id");
+                }
                 catch (Exception e)
                 {
                     _failures.Enqueue($"{UserId(index)} (called at {started.TotalSeconds:0.00} s, failed at {_clock.Elapsed.TotalSeconds:0.00} s): {e.GetType().Name}: {e.Message}");
@@ -124,9 +133,9 @@ internal sealed class IncrementLoad(IGrainFactory grains, int users, long epoch,
     }
 }
 
-internal sealed record LoadSummary(long[] PerUser, IReadOnlyList<string> Failures, long StaleRetries, long RejectedRetries, long Total)
+internal sealed record LoadSummary(long[] PerUser, IReadOnlyList<string> Failures, long StaleRetries, long RejectedRetries, long UnknownRetries, long Total)
 {
     public long Acknowledged(int user) => PerUser[user];
 
-    public override string ToString() => $"{Total} increments acknowledged, {StaleRetries} stale-epoch refusals and {RejectedRetries} rejections retried, {Failures.Count} failures";
+    public override string ToString() => $"{Total} increments acknowledged, {StaleRetries} stale-epoch refusals, {RejectedRetries} rejections and {UnknownRetries} unknown outcomes retried, {Failures.Count} failures";
 }
