@@ -1,6 +1,9 @@
 using System.CommandLine;
+using Orleans.Patterns.Client.Cluster;
 using Orleans.Patterns.Client.Workload;
+using Orleans.Patterns.Client.Workload.Resilience;
 using Orleans.Patterns.Ring;
+using Orleans.Patterns.Sharding;
 using Orleans.Patterns.Users;
 using Spectre.Console;
 
@@ -13,8 +16,8 @@ internal static class InspectCommands
     {
         var connection = new ConnectionOptions();
         var user = new Argument<string>("user") { Description = "User id." };
-        var placement = new Option<string>("--placement") { Description = "ring, hash or random.", DefaultValueFactory = _ => "ring" };
-        placement.AcceptOnlyFromAmong("ring", "hash", "random");
+        var placement = new Option<string>("--placement") { Description = "ring, hash, random or sharded.", DefaultValueFactory = _ => "ring" };
+        placement.AcceptOnlyFromAmong("ring", "hash", "random", "sharded");
         var vnodes = VirtualNodesOption();
         var command = new Command("where", "Show which silo hosts a user and the ring position that chose it.") { user, placement, vnodes };
         connection.AddTo(command);
@@ -40,6 +43,11 @@ internal static class InspectCommands
             grid.AddRow("key hash", $"0x{at.KeyHash:x16}");
             grid.AddRow("ring choice", Markup.Escape(
                 $"{ring.NameOf(predicted)}: first virtual node clockwise is #{at.VirtualNode} of {at.Owner} at 0x{at.VirtualNodePosition:x16}"));
+            if (userPlacement == UserPlacement.Sharded)
+            {
+                return await ShowShardAsync(view, cluster, grid, userId, location, cancellationToken);
+            }
+
             view.Console.Write(grid);
             if (userPlacement != UserPlacement.Ring)
             {
@@ -57,6 +65,35 @@ internal static class InspectCommands
             return ClientApp.ExitOk;
         });
         return command;
+    }
+
+    /// <summary>For a sharded user: its shard, which half of a split shard, the owner in the newest map, and whether it lives there.</summary>
+    private static async Task<int> ShowShardAsync(
+        ConsoleView view, ClusterConnection cluster, Grid grid, string userId, GrainLocation location, CancellationToken cancellationToken)
+    {
+        var maps = ShardMapCache.FromCluster(cluster.Client);
+        await maps.RefreshAsync(cancellationToken);
+        if (maps.Map is not { } map)
+        {
+            view.Console.Write(grid);
+            view.Bad("no silo answered with a shard map (is sharding on?)");
+            return ClientApp.ExitCheckFailed;
+        }
+
+        var hash = ShardMap.HashUserId(userId);
+        var shard = map.ShardOf(userId);
+        var half = map.IsSplit(shard) ? (ShardMap.IsInChildHalf(hash) ? $", split: child half, on {map.ChildOwnerOfShard(shard)}" : ", split: owner's half") : "";
+        grid.AddRow("shard", Markup.Escape($"{shard} of {map.ShardCount}{half}"));
+        grid.AddRow("map", Markup.Escape($"epoch {map.Epoch}: owner {map.OwnerOf(userId)}"));
+        view.Console.Write(grid);
+        if (location.SiloName == map.OwnerOf(userId))
+        {
+            view.Good($"the user lives on its shard's owner in epoch {map.Epoch}");
+            return ClientApp.ExitOk;
+        }
+
+        view.Bad($"the user lives on {location.SiloName}, not its owner {map.OwnerOf(userId)}: a hand-off is under way, or the map changed since");
+        return ClientApp.ExitCheckFailed;
     }
 
     public static Command Ring(ConsoleView view)
