@@ -234,7 +234,9 @@ internal static class CoordinationCodec
             case ResponseTag.ExpireLeases:
                 return new ExpireLeasesResponse(r.Long("revision"), ReadList(r, "expired", reader => reader.Long("ID")));
             default:
-                return new PromoteLeasesResponse(r.Long("revision"), checked((int)r.Long("extended")));
+                var promoted = r.Long("revision");
+                var extended = r.Long("extended");
+                return extended is >= 0 and <= int.MaxValue ? new PromoteLeasesResponse(promoted, (int)extended) : throw r.Garbage($"extended count {extended} is out of range");
         }
     }
 

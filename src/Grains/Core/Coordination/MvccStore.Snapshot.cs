@@ -57,8 +57,13 @@ public sealed partial class MvccStore
             {
                 var main = r.Long("revision");
                 var sub = r.Long("sub revision");
+                if (sub is < 0 or > int.MaxValue)
+                {
+                    throw r.Garbage($"sub revision {sub} is out of range");
+                }
+
                 KeyValue? kv = r.Bool("live") ? new KeyValue(history.Key, r.Long("create_revision"), main, r.Long("version"), r.Bytes("value"), r.Long("lease")) : null;
-                history.Entries.Add(new KeyRevision(main, checked((int)sub), kv));
+                history.Entries.Add(new KeyRevision(main, (int)sub, kv));
             }
         }
 
