@@ -88,7 +88,7 @@ public sealed class MvccStoreLeaseTests
         var store = new MvccStore();
         var lease = store.LeaseGrant(new LeaseGrantRequest(10, 0, 1_000)).ID;        // deadline 11,000
         Assert.Equal(10, store.LeaseTimeToLive(new LeaseTimeToLiveRequest(lease, 1_000)).TTL);
-        Assert.Equal(7, store.LeaseTimeToLive(new LeaseTimeToLiveRequest(lease, 4_500)).TTL);    // 6.5 s rounds up
+        Assert.Equal(6, store.LeaseTimeToLive(new LeaseTimeToLiveRequest(lease, 4_500)).TTL);    // 6.5 s: expires in under 7
         Assert.Equal(0, store.LeaseTimeToLive(new LeaseTimeToLiveRequest(lease, 20_000)).TTL);
         Assert.Equal(10, store.LeaseTimeToLive(new LeaseTimeToLiveRequest(lease, 0)).GrantedTTL);
 

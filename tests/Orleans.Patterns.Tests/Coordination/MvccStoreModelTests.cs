@@ -6,9 +6,10 @@ using static Orleans.Patterns.Tests.Coordination.Bytes;
 namespace Orleans.Patterns.Tests.Coordination;
 
 /// <summary>
-/// Random puts, deletes and transactions against the store and against a plain sorted dictionary that keeps every
-/// revision's contents: after each step the current contents and revision agree, and at the end so does every older
-/// revision.
+/// Random puts, deletes, transactions and compactions against the store and against a plain sorted dictionary that
+/// keeps every revision's contents: after each step the current contents and revision agree; at the end so does every
+/// revision not compacted away (older ones are refused), and the watch feed is exactly the difference between
+/// consecutive revisions, with the previous versions.
 /// </summary>
 /// <remarks>
 /// On failure CsCheck shrinks the input and prints its seed. To replay exactly that case, pass it to the failing
@@ -26,7 +27,8 @@ public sealed class MvccStoreModelTests
     private static readonly Gen<Step> AnyStep = Gen.Frequency(
         (5, Gen.Select(Key, Value).Select((k, v) => (Step)new PutStep(k, v))),
         (2, Gen.Select(Key, Gen.Int[0, 2], Key).Select((k, form, end) => (Step)new DeleteStep(k, form == 0 ? "" : form == 1 ? "\0" : end))),
-        (3, Gen.Select(Key, Value, Key, Value, Key, Key, Value).Select((c, expected, k1, v1, k2, k3, v3) => (Step)new TxnStep(c, expected, k1, v1, k2, k3, v3))));
+        (3, Gen.Select(Key, Value, Key, Value, Key, Key, Value).Select((c, expected, k1, v1, k2, k3, v3) => (Step)new TxnStep(c, expected, k1, v1, k2, k3, v3))),
+        (1, Gen.Int[0, 100].Select(percent => (Step)new CompactStep(percent))));
 
     [Fact]
     public void TheStoreAgreesWithADictionaryAtEveryRevision() =>
@@ -43,8 +45,20 @@ public sealed class MvccStoreModelTests
 
             for (var revision = 1L; revision <= model.Revision; revision++)
             {
-                Assert.Equal(model.History[revision].Values, Read(store, revision));
+                if (revision < model.Compacted)
+                {
+                    Assert.Equal(model.Compacted, Assert.Throws<CoordinationException>(() => Read(store, revision)).Error.Revision);
+                }
+                else
+                {
+                    Assert.Equal(model.History[revision].Values, Read(store, revision));
+                }
             }
+
+            var start = Math.Max(2, model.Compacted);
+            var events = store.Watch(new WatchRequest(B("a")) { RangeEnd = ByteKeys.AllFrom, StartRevision = start, PrevKv = true }).Events;
+            var expected = Enumerable.Range((int)start, (int)Math.Max(0, model.Revision - start + 1)).SelectMany(r => model.Changes(r));
+            Assert.Equal(expected, events.OrderBy(e => e.Kv.ModRevision).ThenBy(e => e.Kv.Key, ByteKeys.Comparer));
         }, iter: 500);
 
     private static IEnumerable<KeyValue> Read(MvccStore store, long revision) =>
@@ -57,6 +71,8 @@ public sealed class MvccStoreModelTests
         public Dictionary<long, ImmutableSortedDictionary<string, KeyValue>> History { get; } = [];
 
         public long Revision { get; private set; } = 1;
+
+        public long Compacted { get; set; }
 
         public Model() => History[1] = Current;
 
@@ -91,6 +107,30 @@ public sealed class MvccStoreModelTests
             }
         }
 
+        /// <summary>The events of one revision, in key order: what differs from the revision before.</summary>
+        public IEnumerable<Event> Changes(long revision)
+        {
+            if (!History.TryGetValue(revision, out var after))
+            {
+                yield break;
+            }
+
+            var before = History[History.Keys.Where(r => r < revision).Max()];
+            foreach (var key in before.Keys.Union(after.Keys).Order(StringComparer.Ordinal))
+            {
+                var previous = before.GetValueOrDefault(key);
+                var current = after.GetValueOrDefault(key);
+                if (current is not null && !current.Equals(previous))
+                {
+                    yield return new Event(EventType.Put, current, previous);
+                }
+                else if (current is null && previous is not null)
+                {
+                    yield return new Event(EventType.Delete, new KeyValue(B(key), 0, revision, 0, [], 0), previous);
+                }
+            }
+        }
+
         public IEnumerable<string> InRange(string key, string end) =>
             Current.Keys.Where(k => end.Length == 0 ? k == key : string.CompareOrdinal(k, key) >= 0 && (end == "\0" || string.CompareOrdinal(k, end) < 0));
     }
@@ -118,6 +158,22 @@ public sealed class MvccStoreModelTests
             var response = store.DeleteRange(new DeleteRangeRequest(B(Key)) { RangeEnd = B(End), PrevKv = true });
             Assert.Equal(doomed.Select(k => model.Current[k]), response.PrevKvs);
             model.Write(doomed.Select(k => (k, (string?)null)));
+        }
+    }
+
+    private sealed record CompactStep(int Percent) : Step
+    {
+        public override void Apply(MvccStore store, Model model)
+        {
+            var revision = model.Compacted + 1 + ((model.Revision - model.Compacted) * Percent / 100);
+            if (revision > model.Revision)
+            {
+                Assert.Throws<CoordinationException>(() => store.Compact(new CompactionRequest(revision)));
+                return;
+            }
+
+            store.Compact(new CompactionRequest(revision));
+            model.Compacted = revision;
         }
     }
 

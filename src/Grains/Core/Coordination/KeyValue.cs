@@ -3,7 +3,7 @@ namespace Orleans.Patterns.Coordination;
 /// <summary>
 /// One version of a key, as etcd's <c>mvccpb.KeyValue</c>: the revision that created the key's current generation,
 /// the revision of its last change, how many times it changed in this generation (a delete resets it to 0), its value
-/// and the lease it is attached to (0: none).
+/// and the lease it is attached to (0: none). The store hands out its own instances: treat the arrays as read-only.
 /// </summary>
 public sealed record KeyValue(byte[] Key, long CreateRevision, long ModRevision, long Version, byte[] Value, long Lease)
 {

@@ -62,8 +62,8 @@ public sealed partial class MvccStore
     }
 
     /// <summary>
-    /// The lease's remaining seconds at the caller's now, rounded up so a lease that has not expired never reads 0,
-    /// and never below 0 (the next tick expires it).
+    /// The lease's remaining whole seconds at the caller's now, never below 0 (the next tick expires it): as etcd
+    /// documents, the lease expires in under TTL + 1 seconds.
     /// </summary>
     public LeaseTimeToLiveResponse LeaseTimeToLive(LeaseTimeToLiveRequest request)
     {
@@ -74,7 +74,7 @@ public sealed partial class MvccStore
 
         var remainingMillis = Math.Max(0, lease.DeadlineMillis - request.NowMillis);
         var keys = request.Keys ? lease.Keys.Select(k => k.ToArray()).ToList() : [];
-        return new LeaseTimeToLiveResponse(Revision, request.ID, (remainingMillis + 999) / 1000, lease.TTL, keys);
+        return new LeaseTimeToLiveResponse(Revision, request.ID, remainingMillis / 1000, lease.TTL, keys);
     }
 
     /// <summary>Every live lease in ID order.</summary>
