@@ -153,6 +153,25 @@ public sealed class MvccStoreTxnTests
     }
 
     [Fact]
+    public void DeeplyNestedTransactionsAreValidatedInOnePass()
+    {
+        // Each level visiting its nested transaction twice (once to validate it, once to collect its writes) would take
+        // 2^depth steps.
+        var store = Store();
+        var txn = new TxnRequest([], [], []);
+        for (var depth = 60; depth > 0; depth--)
+        {
+            var compare = new Compare(B("k"), CompareTarget.Version, CompareResult.Greater) { Version = depth % 2 };
+            txn = new TxnRequest([compare], [new PutRequest(B($"level/{depth}"), B("s")), txn], [new PutRequest(B($"level/{depth}"), B("f"))]);
+        }
+
+        var response = store.Txn(txn);
+        Assert.True(response.Succeeded);
+        Assert.Equal(60, store.Range(new RangeRequest(B("level/")) { RangeEnd = ByteKeys.PrefixEnd(B("level/")), CountOnly = true }).Count);
+        Assert.Equal(4, store.Revision);
+    }
+
+    [Fact]
     public void DeletingOneKeyTwiceIsAllowed()
     {
         var store = Store();

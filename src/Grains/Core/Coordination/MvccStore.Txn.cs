@@ -9,7 +9,7 @@ public sealed partial class MvccStore
     /// </summary>
     public TxnResponse Txn(TxnRequest request)
     {
-        ValidateTxn(request);
+        _ = WritesOf(request);
         var plan = Plan(request);
         Check(plan);
         BeginWrite();
@@ -64,8 +64,9 @@ public sealed partial class MvccStore
     }
 
     // Checks that need no state: limits at every level, keys, and etcd's rule that the ops that may run together
-    // never put one key twice nor put a key they also delete.
-    private void ValidateTxn(TxnRequest request)
+    // never put one key twice nor put a key they also delete; one pass over the request, however deeply nested.
+    // A transaction's writes are the union of its two branches', which never run together.
+    private (HashSet<byte[]> Puts, List<(byte[] Key, byte[] End)> Deletes) WritesOf(TxnRequest request)
     {
         CheckOpCount("compares", request.Compare.Count);
         CheckOpCount("success ops", request.Success.Count);
@@ -75,8 +76,11 @@ public sealed partial class MvccStore
             ValidateKey(compare.Key);
         }
 
-        WritesOf(request.Success);
-        WritesOf(request.Failure);
+        var (puts, deletes) = WritesOf(request.Success);
+        var (failurePuts, failureDeletes) = WritesOf(request.Failure);
+        puts.UnionWith(failurePuts);
+        deletes.AddRange(failureDeletes);
+        return (puts, deletes);
     }
 
     private void CheckOpCount(string what, int count)
@@ -88,7 +92,7 @@ public sealed partial class MvccStore
     }
 
     // The keys a branch may put and the ranges it may delete. Direct ops form one group and each nested transaction
-    // another (the union of its two branches, which never run together); groups must not conflict with each other.
+    // another; groups must not conflict with each other.
     private (HashSet<byte[]> Puts, List<(byte[] Key, byte[] End)> Deletes) WritesOf(IReadOnlyList<RequestOp> ops)
     {
         var groups = new List<(HashSet<byte[]> Puts, List<(byte[] Key, byte[] End)> Deletes)>();
@@ -115,12 +119,7 @@ public sealed partial class MvccStore
             }
             else if (op.RequestTxn is { } txn)
             {
-                ValidateTxn(txn);
-                var (successPuts, successDeletes) = WritesOf(txn.Success);
-                var (failurePuts, failureDeletes) = WritesOf(txn.Failure);
-                successPuts.UnionWith(failurePuts);
-                successDeletes.AddRange(failureDeletes);
-                groups.Add((successPuts, successDeletes));
+                groups.Add(WritesOf(txn));
             }
         }
 
