@@ -159,6 +159,30 @@ public sealed class CoordinationStateMachineTests
         }, iter: 300);
 
     [Fact]
+    public void ARestoredMachineStillAnswersRetriesWithTheFirstOutcome()
+    {
+        var machine = new CoordinationStateMachine();
+        var first = machine.Apply(Entry(1, "a", 7, new PutRequest(B("k"), B("v1")) { PrevKv = true }))!;
+        var restored = CoordinationStateMachine.Restore(machine.TakeSnapshot());
+        var retried = restored.Apply(Entry(2, "a", 7, new PutRequest(B("k"), B("v1")) { PrevKv = true }))!;
+        Assert.Equal(Encode(first), Encode(retried));
+        Assert.Equal(2, restored.Store.Revision);
+    }
+
+    [Fact]
+    public void TransactionsNestedBeyondTheDecodersDepthAreRefused()
+    {
+        var txn = new TxnRequest([], [], []);
+        for (var depth = 0; depth < 70; depth++)
+        {
+            txn = new TxnRequest([], [txn], []);
+        }
+
+        var refused = Assert.Throws<FormatException>(() => CoordinationCommand.Decode(new CoordinationCommand("a", 1, txn).Encode()));
+        Assert.Contains("nested deeper than 64", refused.Message);
+    }
+
+    [Fact]
     public void AGarbageSnapshotIsAFormatException()
     {
         var machine = new CoordinationStateMachine();
