@@ -73,6 +73,13 @@ internal sealed partial class ShardMapAgent : ILifecycleParticipant<ISiloLifecyc
 
     public string LocalName => _localSilo.Name;
 
+    /// <summary>
+    /// Whether every silo numbers maps alike, so a caller's epoch can be compared with this silo's: true when maps are
+    /// committed through Raft. Maps derived from membership carry the membership version a silo saw the change at,
+    /// which two silos may see at different versions.
+    /// </summary>
+    public bool EpochsAgreed => _options.MapSource == ShardMapSource.Raft;
+
     /// <summary>The window per-shard load is measured over.</summary>
     public TimeSpan LoadWindow => _options.LoadWindow;
 

@@ -43,7 +43,9 @@ internal sealed class ShardedUserGrain(
     public async Task Invoke(IIncomingGrainCallContext context)
     {
         var map = agent.Current;
-        if (ShardEpochContext.Current is { } callerEpoch)
+
+        // Epochs are comparable across silos only when one log orders them; maps derived from membership are not.
+        if (ShardEpochContext.Current is { } callerEpoch && agent.EpochsAgreed)
         {
             if (map is null || callerEpoch > map.Epoch)
             {

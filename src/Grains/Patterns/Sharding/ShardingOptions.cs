@@ -8,7 +8,9 @@ public enum ShardMapSource
     /// <summary>
     /// Each silo derives the map from the active silos alone, allocating from scratch, so every silo with the same
     /// membership computes the same map without talking. The epoch is Orleans' membership version. A join moves more
-    /// than a sticky allocation would, because nothing remembers the previous owners.
+    /// than a sticky allocation would, because nothing remembers the previous owners. Epochs are not agreed (each silo
+    /// numbers a map by the membership version it saw the change at), so calls are not refused for a stale epoch, and
+    /// hot shards are not split.
     /// </summary>
     Membership,
 

@@ -30,26 +30,28 @@ public sealed class ShardingClusterTests(ITestOutputHelper output) : IAsyncLifet
 
     /// <summary>
     /// Starts this test's cluster. Hot-shard splitting is off unless the test is about it: a split is a map change
-    /// too, and a test counting the epochs of a join must not see one that random load happened to cause.
+    /// too, and a test counting the epochs of a join must not see one that random load happened to cause. Without
+    /// Raft, the silos derive the map from membership.
     /// </summary>
-    private async Task StartClusterAsync(bool splitHotShards = false)
+    private async Task StartClusterAsync(bool splitHotShards = false, bool raft = true)
     {
         var builder = new InProcessTestClusterBuilder(3);
         var raftDirectory = Path.Combine(_root, "raft");
         var userDirectory = Path.Combine(_root, "users");
         Directory.CreateDirectory(userDirectory);
-        builder.ConfigureSilo((_, silo) => silo
-            .AddRaftReplicas(o =>
-            {
-                o.DataDirectory = raftDirectory;
-                o.InitialVoters = Initial;
-                o.RemovalGracePeriod = TimeSpan.FromSeconds(2);
-            })
+        builder.ConfigureSilo((_, silo) => (raft
+                ? silo.AddRaftReplicas(o =>
+                {
+                    o.DataDirectory = raftDirectory;
+                    o.InitialVoters = Initial;
+                    o.RemovalGracePeriod = TimeSpan.FromSeconds(2);
+                })
+                : silo)
             .AddUserGrains()
             .AddFileGrainStorage(UserHostingExtensions.UserStorageName, o => o.RootDirectory = userDirectory)
             .AddUserSharding(o =>
             {
-                o.MapSource = ShardMapSource.Raft;
+                o.MapSource = raft ? ShardMapSource.Raft : ShardMapSource.Membership;
                 o.ShardCount = ShardCount;
                 o.RefreshInterval = TimeSpan.FromMilliseconds(200);
                 o.HandOffInterval = TimeSpan.FromMilliseconds(100);
@@ -144,6 +146,35 @@ public sealed class ShardingClusterTests(ITestOutputHelper output) : IAsyncLifet
 
         output.WriteLine($"users checked at {load.Seconds:0.00} s");
         Assert.True(misplaced.Count == 0, $"{misplaced.Count} users not on their owner: {string.Join("; ", misplaced.Take(5))}");
+    }
+
+    [Fact]
+    public async Task Without_raft_every_silo_derives_the_same_map_from_membership_and_users_follow_it()
+    {
+        await StartClusterAsync(raft: false);
+        IReadOnlyList<ShardMap> maps = [];
+        await Eventually.WaitAsync(
+            async () =>
+            {
+                var views = await Task.WhenAll(Initial.Select(s => _cluster.Client.GetPinnedGrain<IShardHostGrain>(s).GetMap()));
+                maps = [.. views.Where(v => v is not null).Select(v => ShardMapCodec.Decode(v!.Encoded))];
+                return maps.Count == Initial.Length && maps.All(m => m.Members.SequenceEqual(Initial));
+            },
+            Deadline,
+            () => $"every silo on a map of [{string.Join(", ", Initial)}]; members seen: {string.Join(" / ", maps.Select(m => string.Join(",", m.Members)))}");
+
+        // Same owners everywhere, each silo's own allocation from the same members.
+        Assert.All(maps, m => Assert.Empty(m.MovesFrom(maps[0])));
+        var view = await _cluster.Client.GetPinnedGrain<IShardHostGrain>(Initial[0]).GetMap();
+        Assert.Equal("membership", view!.Source);
+
+        for (var i = 0; i < 30; i++)
+        {
+            var id = $"membership-user-{i}";
+            var user = _cluster.Client.GetUser(id, UserPlacement.Sharded);
+            await user.Increment("n", 1);
+            Assert.Equal(maps[0].OwnerOf(id), (await user.GetLocation()).SiloName);
+        }
     }
 
     [Fact]
