@@ -103,6 +103,12 @@ internal sealed partial class ShardMapAgent : ILifecycleParticipant<ISiloLifecyc
             },
             async cancellationToken =>
             {
+                // A graceful stop hands this silo's users over live before Orleans deactivates them.
+                if (_options.MapSource == ShardMapSource.Raft)
+                {
+                    await LeaveAsync(cancellationToken);
+                }
+
                 await _stopping.CancelAsync();
 
                 // A round may be inside a Raft call that only its response timeout ends; the silo's shutdown must not
@@ -239,6 +245,13 @@ internal sealed partial class ShardMapAgent : ILifecycleParticipant<ISiloLifecyc
         }
 
         var raft = SessionFor(members);
+        if (!_leaveMarkCleared)
+        {
+            // This silo (re)started: whatever an earlier life of it marked as leaving no longer holds.
+            await SetLeavingAsync(raft, leaving: false, cancellationToken);
+            _leaveMarkCleared = true;
+        }
+
         var read = await raft.Client.GetAsync(_options.RaftKey, cancellationToken);
         var committed = read.Value is { } text ? new MapState(ShardMapCodec.Decode(text), text, "raft") : null;
         if (committed is not null)
@@ -252,14 +265,16 @@ internal sealed partial class ShardMapAgent : ILifecycleParticipant<ISiloLifecyc
             return;
         }
 
-        if (committed is null || !committed.Map.Members.SequenceEqual(members, StringComparer.Ordinal))
+        var leaving = await ReadLeavingAsync(raft, cancellationToken);
+        members = [.. members.Where(m => !leaving.Contains(m))];
+        if (members.Length > 0 && (committed is null || !committed.Map.Members.SequenceEqual(members, StringComparer.Ordinal)))
         {
             var next = _allocator.Allocate(members, _options.ShardCount, committed?.Map);
             await ProposeAsync(raft, committed, next, $"members {string.Join(", ", members)}", cancellationToken);
             return;
         }
 
-        if (_options.SplitHotShards && _time.GetElapsedTime(_lastHotShardCheck) >= _options.LoadWindow)
+        if (committed is not null && _options.SplitHotShards && _time.GetElapsedTime(_lastHotShardCheck) >= _options.LoadWindow)
         {
             _lastHotShardCheck = _time.GetTimestamp();
             await SplitOrMergeHotShardsAsync(raft, committed, cancellationToken);
@@ -323,13 +338,21 @@ internal sealed partial class ShardMapAgent : ILifecycleParticipant<ISiloLifecyc
 
     private void Adopt(MapState next)
     {
-        var current = State;
-        if (current is not null && current.Map.Epoch >= next.Map.Epoch)
+        // The map loop, a call bringing a newer epoch and a leave may adopt at once: never go back to an older map.
+        while (true)
         {
-            return;
+            var current = Volatile.Read(ref _state);
+            if (current is not null && current.Map.Epoch >= next.Map.Epoch)
+            {
+                return;
+            }
+
+            if (ReferenceEquals(Interlocked.CompareExchange(ref _state, next, current), current))
+            {
+                break;
+            }
         }
 
-        Volatile.Write(ref _state, next);
         LogAdopted(next.Map.Epoch, next.Source, next.Map.ShardCountOf(_localSilo.Name), next.Map.Members.Count);
     }
 

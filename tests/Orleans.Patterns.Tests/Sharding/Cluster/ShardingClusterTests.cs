@@ -21,8 +21,7 @@ public sealed class ShardingClusterTests(ITestOutputHelper output) : IAsyncLifet
     private const int Workers = 8;
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(45);
 
-    // Short enough to watch passivation happen; users idle that long during the join and leave test come back from
-    // storage, which that test's counters check too.
+    // Short enough to watch passivation happen, in the test about it; the others keep users for minutes.
     private static readonly TimeSpan IdleTimeout = TimeSpan.FromSeconds(3);
     private static readonly string[] Initial = ["Silo_0", "Silo_1", "Silo_2"];
     private readonly string _root = Path.Combine(Path.GetTempPath(), "orleans-patterns-sharding-" + Guid.NewGuid().ToString("N"));
@@ -33,7 +32,7 @@ public sealed class ShardingClusterTests(ITestOutputHelper output) : IAsyncLifet
     /// too, and a test counting the epochs of a join must not see one that random load happened to cause. Without
     /// Raft, the silos derive the map from membership.
     /// </summary>
-    private async Task StartClusterAsync(bool splitHotShards = false, bool raft = true)
+    private async Task StartClusterAsync(bool splitHotShards = false, bool raft = true, TimeSpan? idleTimeout = null)
     {
         var builder = new InProcessTestClusterBuilder(3);
         var raftDirectory = Path.Combine(_root, "raft");
@@ -55,7 +54,7 @@ public sealed class ShardingClusterTests(ITestOutputHelper output) : IAsyncLifet
                 o.ShardCount = ShardCount;
                 o.RefreshInterval = TimeSpan.FromMilliseconds(200);
                 o.HandOffInterval = TimeSpan.FromMilliseconds(100);
-                o.IdleTimeout = IdleTimeout;
+                o.IdleTimeout = idleTimeout ?? TimeSpan.FromMinutes(5);
                 o.LoadWindow = TimeSpan.FromMilliseconds(500);
                 o.SplitHotShards = splitHotShards;
             }));
@@ -149,6 +148,48 @@ public sealed class ShardingClusterTests(ITestOutputHelper output) : IAsyncLifet
     }
 
     [Fact]
+    public async Task A_graceful_leave_hands_the_leavers_users_to_their_new_owners_live_before_it_stops()
+    {
+        await StartClusterAsync();
+        var live = Initial.ToList();
+        await WaitForAgreedMapAsync(live);
+        var ids = Enumerable.Range(0, 150).Select(i => $"leave-user-{i}").ToList();
+        foreach (var id in ids)
+        {
+            await _cluster.Client.GetUser(id, UserPlacement.Sharded).Increment("n", 7);
+        }
+
+        var before = await Task.WhenAll(live.Select(s => _cluster.Client.GetPinnedGrain<IShardHostGrain>(s).GetReport()));
+        var leaving = "Silo_1";
+        var onLeaver = before.Single(r => r.Silo == leaving).ActiveUsers;
+        Assert.True(onLeaver > 0, "the leaving silo hosts some of the users");
+        Assert.Equal(ids.Count, before.Sum(r => r.ActiveUsers));
+
+        // No call is made from here on: users the leaver did not hand over would stay inactive until called.
+        await _cluster.StopSiloAsync(_cluster.Silos.Single(s => s.Name == leaving));
+        live.Remove(leaving);
+        var after = await WaitForAgreedMapAsync(live);
+        var active = 0;
+        await Eventually.WaitAsync(
+            async () =>
+            {
+                var reports = await Task.WhenAll(live.Select(s => _cluster.Client.GetPinnedGrain<IShardHostGrain>(s).GetReport()));
+                active = reports.Sum(r => r.ActiveUsers);
+                return active == ids.Count;
+            },
+            TimeSpan.FromSeconds(10),
+            () => $"all {ids.Count} users active on the survivors without a call; {active} are");
+        output.WriteLine($"{onLeaver} users handed over live by {leaving}; map epoch {after.Epoch}");
+
+        foreach (var id in ids)
+        {
+            var user = _cluster.Client.GetUser(id, UserPlacement.Sharded);
+            Assert.Equal(after.OwnerOf(id), (await user.GetLocation()).SiloName);
+            Assert.Equal(7, (await user.GetSnapshot()).Counters["n"]);
+        }
+    }
+
+    [Fact]
     public async Task Without_raft_every_silo_derives_the_same_map_from_membership_and_users_follow_it()
     {
         await StartClusterAsync(raft: false);
@@ -201,7 +242,7 @@ public sealed class ShardingClusterTests(ITestOutputHelper output) : IAsyncLifet
     [Fact]
     public async Task Idle_users_are_passivated_and_come_back_with_their_state()
     {
-        await StartClusterAsync();
+        await StartClusterAsync(idleTimeout: IdleTimeout);
         await WaitForAgreedMapAsync(Initial.ToList());
         var ids = Enumerable.Range(0, 20).Select(i => $"idle-user-{i}").ToList();
         foreach (var id in ids)
