@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Orleans.Patterns.Client.Cluster;
 using Orleans.Patterns.Client.Commands;
 using Spectre.Console;
 
@@ -73,6 +74,13 @@ internal static class ClientApp
         {
             await error.WriteLineAsync("interrupted");
             return ExitInterrupted;
+        }
+        catch (OrleansException e)
+        {
+            // A cluster call that failed past the command's own handling (a silo gone mid-command, a rejected message):
+            // one line naming it, not a stack trace, and the exit code of an unreachable cluster.
+            await error.WriteLineAsync($"error: the cluster failed a call: {e.GetType().Name}: {ClusterConnection.FirstLine(e.Message)}");
+            return ExitUnavailable;
         }
     }
 }

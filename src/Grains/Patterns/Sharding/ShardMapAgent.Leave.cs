@@ -92,7 +92,8 @@ internal sealed partial class ShardMapAgent
             {
                 if (AddressOf(map.OwnerOfHash(user.Hash)) is { } target && user.TryStartMove())
                 {
-                    user.Context.Migrate(new Dictionary<string, object> { [IPlacementDirector.PlacementHintKey] = target }, token);
+                    // No token of ours: the deactivation outlives this round (and its token source), and Orleans bounds it itself.
+                    user.Context.Migrate(new Dictionary<string, object> { [IPlacementDirector.PlacementHintKey] = target }, CancellationToken.None);
                     Interlocked.Increment(ref _usersMoved);
                     handed++;
                 }

@@ -391,7 +391,8 @@ internal sealed partial class ShardMapAgent : ILifecycleParticipant<ISiloLifecyc
 
                 // Migration keeps the grain's state in memory and moves it; the hint names the new owner, which is
                 // also what the director would pick from this map.
-                user.Context.Migrate(new Dictionary<string, object> { [IPlacementDirector.PlacementHintKey] = target }, cancellationToken);
+                // No token of ours: the deactivation outlives this round (and its token source), and Orleans bounds it itself.
+                user.Context.Migrate(new Dictionary<string, object> { [IPlacementDirector.PlacementHintKey] = target }, CancellationToken.None);
                 Interlocked.Increment(ref _usersMoved);
                 movedAny = true;
             }
