@@ -95,7 +95,9 @@ internal static partial class DemoCommand
             $"the leave moved {leaveMoves.Count} shards, {leaveMoves.Count(m => m.From != leaverName)} of them not {leaverName}'s");
         var leaveHandOff = await WaitForHandOffsAsync(connection, running, afterLeave.Epoch, cancellationToken);
         Check(view, problems, leaveHandOff is not null,
-            $"hand-offs of epoch {afterLeave.Epoch} done; {leaverName} before it stopped: {handedLine ?? "(no hand-off line in its log)"}",
+            handedLine is null
+                ? $"hand-offs of epoch {afterLeave.Epoch} done; {leaverName}'s users come back on their new owners from storage at their next call"
+                : $"hand-offs of epoch {afterLeave.Epoch} done; {leaverName} before it stopped: {handedLine}",
             $"hand-offs of epoch {afterLeave.Epoch} not done within {ShardingDeadline.TotalSeconds:0} s");
 
         await Task.Delay(TimeSpan.FromSeconds(2), cancellationToken);

@@ -177,7 +177,7 @@ internal sealed class WorkloadRunner(IGrainFactory grains, WorkloadSpec spec, Re
 
                 latency.RecordValue(Math.Min(Stopwatch.GetTimestamp() - start, HighestTrackable));
             }
-            catch (Exception e) when (e is not OperationCanceledException)
+            catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
                 Interlocked.Increment(ref _failed);
                 Interlocked.CompareExchange(ref _firstError, $"{e.GetType().Name}: {e.Message}", null);

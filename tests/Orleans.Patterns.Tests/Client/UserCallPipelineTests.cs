@@ -54,12 +54,17 @@ public sealed class UserCallPipelineTests
     [InlineData(nameof(UserOperation.GetSnapshot), true)]
     [InlineData(nameof(UserOperation.Put), true)]
     [InlineData(nameof(UserOperation.SetDisplayName), true)]
+    [InlineData(nameof(UserOperation.IncrementOnce), true)]
     [InlineData(nameof(UserOperation.Increment), false)]
     public void Unknown_outcomes_are_retried_only_for_idempotent_operations(string name, bool retried)
     {
         var operation = Enum.Parse<UserOperation>(name);
         Assert.Equal(retried, UserCallClassifier.ShouldRetry(operation, new TimeoutException()));
         Assert.Equal(retried, UserCallClassifier.ShouldRetry(operation, new SiloUnavailableException()));
+
+        // A call the runtime cancelled (its silo stopping) is an unknown outcome; the caller's own cancellation ends it.
+        Assert.Equal(retried, UserCallClassifier.ShouldRetry(operation, new TaskCanceledException(), callerCanceled: false));
+        Assert.False(UserCallClassifier.ShouldRetry(operation, new TaskCanceledException(), callerCanceled: true));
 
         // Whatever the operation: nothing ran, so retry; bad input, never.
         Assert.True(UserCallClassifier.ShouldRetry(operation, new StaleShardEpochException(1, 2, "g")));

@@ -83,10 +83,14 @@ internal static class UserCallClassifier
     };
 
     /// <summary>Whether a call of <paramref name="operation"/> that failed with <paramref name="exception"/> may be made again.</summary>
-    public static bool ShouldRetry(UserOperation operation, Exception exception) => Classify(exception) switch
+    public static bool ShouldRetry(UserOperation operation, Exception exception, bool callerCanceled = false) => Classify(exception) switch
     {
         UserCallFailure.StaleEpoch or UserCallFailure.NotExecuted => true,
         UserCallFailure.OutcomeUnknown => IsIdempotent(operation),
+
+        // Not the caller's cancellation: the runtime cancelled the call (its silo was stopping), so it may or may not
+        // have run, which is an unknown outcome like a timeout.
+        UserCallFailure.Canceled => !callerCanceled && IsIdempotent(operation),
         _ => false,
     };
 

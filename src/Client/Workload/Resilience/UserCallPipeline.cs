@@ -76,7 +76,8 @@ internal sealed class UserCallPipeline : IAsyncDisposable
             .AddRetry(new RetryStrategyOptions
             {
                 ShouldHandle = args => ValueTask.FromResult(
-                    args.Outcome.Exception is { } e && UserCallClassifier.ShouldRetry(args.Context.Properties.GetValue(OperationKey, UserOperation.Increment), e)),
+                    args.Outcome.Exception is { } e && UserCallClassifier.ShouldRetry(
+                        args.Context.Properties.GetValue(OperationKey, UserOperation.Increment), e, args.Context.CancellationToken.IsCancellationRequested)),
                 MaxRetryAttempts = _options.MaxRetries,
                 BackoffType = DelayBackoffType.Exponential,
                 UseJitter = true,

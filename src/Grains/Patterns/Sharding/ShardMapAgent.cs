@@ -104,7 +104,7 @@ internal sealed partial class ShardMapAgent : ILifecycleParticipant<ISiloLifecyc
             async cancellationToken =>
             {
                 // A graceful stop hands this silo's users over live before Orleans deactivates them.
-                if (_options.MapSource == ShardMapSource.Raft)
+                if (_options.MapSource == ShardMapSource.Raft && _options.HandOffOnLeave)
                 {
                     await LeaveAsync(cancellationToken);
                 }

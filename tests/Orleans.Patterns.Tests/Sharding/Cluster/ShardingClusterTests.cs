@@ -32,7 +32,7 @@ public sealed class ShardingClusterTests(ITestOutputHelper output) : IAsyncLifet
     /// too, and a test counting the epochs of a join must not see one that random load happened to cause. Without
     /// Raft, the silos derive the map from membership.
     /// </summary>
-    private async Task StartClusterAsync(bool splitHotShards = false, bool raft = true, TimeSpan? idleTimeout = null)
+    private async Task StartClusterAsync(bool splitHotShards = false, bool raft = true, TimeSpan? idleTimeout = null, bool handOffOnLeave = false)
     {
         var builder = new InProcessTestClusterBuilder(3);
         var raftDirectory = Path.Combine(_root, "raft");
@@ -57,6 +57,7 @@ public sealed class ShardingClusterTests(ITestOutputHelper output) : IAsyncLifet
                 o.IdleTimeout = idleTimeout ?? TimeSpan.FromMinutes(5);
                 o.LoadWindow = TimeSpan.FromMilliseconds(500);
                 o.SplitHotShards = splitHotShards;
+                o.HandOffOnLeave = handOffOnLeave;
             }));
         _cluster = builder.Build();
         await _cluster.DeployAsync();
@@ -150,7 +151,7 @@ public sealed class ShardingClusterTests(ITestOutputHelper output) : IAsyncLifet
     [Fact]
     public async Task A_graceful_leave_hands_the_leavers_users_to_their_new_owners_live_before_it_stops()
     {
-        await StartClusterAsync();
+        await StartClusterAsync(handOffOnLeave: true);
         var live = Initial.ToList();
         await WaitForAgreedMapAsync(live);
         var ids = Enumerable.Range(0, 150).Select(i => $"leave-user-{i}").ToList();
