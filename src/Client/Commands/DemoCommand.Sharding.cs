@@ -110,6 +110,9 @@ internal static partial class DemoCommand
         view.Sharding(result.Sharding);
 
         var userIds = Enumerable.Range(0, spec.Users).Select(i => spec.UserId(i)).ToList();
+        // A hot-shard split committed just before the load stopped may still be handing users over: let it finish (with
+        // the load gone, nothing is split or merged any more), then check against the map it settled on.
+        await WaitForHandOffsAsync(connection, running, afterLeave.Epoch, cancellationToken);
         var final = await WaitForAgreedMapAsync(connection, running, cancellationToken);
         var locations = await UserLocator.LocateAsync(connection.Client, userIds, UserPlacement.Sharded, cancellationToken);
         var misplaced = locations.Count(l => l.Value.SiloName != final.OwnerOf(l.Key));
