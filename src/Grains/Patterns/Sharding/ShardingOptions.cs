@@ -54,7 +54,8 @@ public sealed class ShardingOptions
 
     /// <summary>
     /// On a graceful stop (Raft maps only), mark the silo leaving, commit a map without it and migrate all its users to
-    /// their new owners live before Orleans deactivates them. Off by default: under load, a real silo process that
+    /// their new owners live before Orleans deactivates them, within 5 s; a user it misses comes back from storage on its
+    /// next call. Off by default: under load, a real silo process that
     /// migrated its users while shutting down was seen to hang in Orleans' shutdown until killed (30 s), which costs more
     /// than it saves; without it, a leaving silo's users come back from storage on their next call.
     /// </summary>
