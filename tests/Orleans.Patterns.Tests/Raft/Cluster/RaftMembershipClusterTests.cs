@@ -80,10 +80,12 @@ public sealed class RaftMembershipClusterTests(ITestOutputHelper output) : IAsyn
 
         var commit = leaderStatus.CommitIndex;
         RaftReplicaStatus joinedStatus = null!;
+        // A follower learns who leads from the leader's next append, which may come a heartbeat after the entries.
         await Eventually.WaitAsync(
-            async () => (joinedStatus = await Replica(joined).GetStatus()).AppliedIndex >= commit,
+            async () => (joinedStatus = await Replica(joined).GetStatus()).AppliedIndex >= commit && joinedStatus.Leader is not null,
             Deadline,
-            () => $"{joined} applying through {commit}; it applied {joinedStatus.AppliedIndex}");
+            () => $"{joined} applying through {commit} and knowing the leader; it applied {joinedStatus.AppliedIndex}, leader {joinedStatus.Leader ?? "unknown"}");
+        leaderStatus = await LeaderStatusAsync(live);
         Assert.Equal(leaderStatus.Voters, joinedStatus.Voters);
         Assert.Equal(leaderStatus.Node, joinedStatus.Leader);
         leader = leaderStatus.Node;
