@@ -103,12 +103,6 @@ internal sealed partial class ShardMapAgent : ILifecycleParticipant<ISiloLifecyc
             },
             async cancellationToken =>
             {
-                // A graceful stop hands this silo's users over live before Orleans deactivates them.
-                if (_options.MapSource == ShardMapSource.Raft && _options.HandOffOnLeave)
-                {
-                    await LeaveAsync(cancellationToken);
-                }
-
                 await _stopping.CancelAsync();
 
                 // A round may be inside a Raft call that only its response timeout ends; the silo's shutdown must not
@@ -245,13 +239,6 @@ internal sealed partial class ShardMapAgent : ILifecycleParticipant<ISiloLifecyc
         }
 
         var raft = SessionFor(members);
-        if (!_leaveMarkCleared)
-        {
-            // This silo (re)started: whatever an earlier life of it marked as leaving no longer holds.
-            await SetLeavingAsync(raft, leaving: false, cancellationToken);
-            _leaveMarkCleared = true;
-        }
-
         var read = await raft.Client.GetAsync(_options.RaftKey, cancellationToken);
         var committed = read.Value is { } text ? new MapState(ShardMapCodec.Decode(text), text, "raft") : null;
         if (committed is not null)
@@ -265,9 +252,7 @@ internal sealed partial class ShardMapAgent : ILifecycleParticipant<ISiloLifecyc
             return;
         }
 
-        var leaving = await ReadLeavingAsync(raft, cancellationToken);
-        members = [.. members.Where(m => !leaving.Contains(m))];
-        if (members.Length > 0 && (committed is null || !committed.Map.Members.SequenceEqual(members, StringComparer.Ordinal)))
+        if (committed is null || !committed.Map.Members.SequenceEqual(members, StringComparer.Ordinal))
         {
             var next = _allocator.Allocate(members, _options.ShardCount, committed?.Map);
             await ProposeAsync(raft, committed, next, $"members {string.Join(", ", members)}", cancellationToken);

@@ -52,15 +52,6 @@ public sealed class ShardingOptions
     /// <summary>Most shards per hand-off round as a fraction of the shard count (0.10 = 10%).</summary>
     public double MaxHandOffFraction { get; set; } = 0.10;
 
-    /// <summary>
-    /// On a graceful stop (Raft maps only), mark the silo leaving, commit a map without it and migrate all its users to
-    /// their new owners live before Orleans deactivates them, within 5 s; a user it misses comes back from storage on its
-    /// next call. Off by default: under load, a real silo process that
-    /// migrated its users while shutting down was seen to hang in Orleans' shutdown until killed (30 s), which costs more
-    /// than it saves; without it, a leaving silo's users come back from storage on their next call.
-    /// </summary>
-    public bool HandOffOnLeave { get; set; }
-
     /// <summary>Idle user grains are deactivated (passivated) after this long without a call; their state stays durable.</summary>
     public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromMinutes(15);
 
