@@ -215,18 +215,8 @@ internal static partial class DemoCommand
         var clock = Stopwatch.StartNew();
         while (clock.Elapsed < ShardingDeadline)
         {
-            var statuses = await Task.WhenAll(silos.Select(async s =>
-            {
-                try
-                {
-                    return await connection.Client.GetGrain<IRaftReplicaGrain>(s).GetStatus().WaitAsync(TimeSpan.FromSeconds(2), cancellationToken);
-                }
-                catch (Exception e) when (e is OrleansException or TimeoutException)
-                {
-                    return null;
-                }
-            }));
-            if (statuses.Where(s => s is { Role: "Leader" }).MaxBy(s => s!.Term) is { } leader
+            var replies = await RaftCommands.QueryAsync(connection.Client, silos);
+            if (replies.Values.OfType<RaftReplicaStatus>().Where(s => s.Role == "Leader").MaxBy(s => s.Term) is { } leader
                 && leader.Voters.Order(StringComparer.Ordinal).SequenceEqual(expected) && leader.Learners.Count == 0)
             {
                 return leader.Voters;

@@ -200,10 +200,13 @@ internal sealed partial class ShardMapAgent : ILifecycleParticipant<ISiloLifecyc
         }
     }
 
-    /// <summary>The silos that should own shards: active in Orleans and not declared dead by this silo's gossip.</summary>
-    private string[] DesiredMembers()
+    /// <summary>
+    /// The silos that should own shards, sorted: active in Orleans and, unless <paramref name="membershipOnly"/>, not
+    /// declared dead by this silo's gossip.
+    /// </summary>
+    private string[] DesiredMembers(bool membershipOnly = false)
     {
-        var dead = _gossip?.Dead;
+        var dead = membershipOnly ? null : _gossip?.Dead;
         return
         [
             .. _membership.CurrentSnapshot.Members.Values
@@ -218,7 +221,7 @@ internal sealed partial class ShardMapAgent : ILifecycleParticipant<ISiloLifecyc
     {
         // Orleans' membership alone, so every silo with the same snapshot computes the same map and epoch.
         var snapshot = _membership.CurrentSnapshot;
-        string[] members = [.. snapshot.Members.Values.Where(m => m.Status == SiloStatus.Active).Select(m => m.Name).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)];
+        var members = DesiredMembers(membershipOnly: true);
         var current = State;
         if (members.Length == 0 || (current is not null && current.Map.Members.SequenceEqual(members)))
         {
