@@ -23,6 +23,33 @@ public interface IRaftReplicaGrain : IGrainWithStringKey
     [ResponseTimeout("00:00:05")]
     Task<KvReadResult> Read(string key);
 
+    /// <summary>
+    /// Proposes a coordination write: an encoded <c>CoordinationCommand</c> (<c>CoordinationCommand.Encode</c>);
+    /// completes when it is committed and applied, with the encoded <c>CoordinationResult</c>
+    /// (<c>CoordinationWire.DecodeResult</c>): a refusal by the store is a result, not an exception. Lease grants and
+    /// keep-alives are stamped with the leader's clock here. Throws <see cref="NotLeaderException"/> on a follower.
+    /// </summary>
+    [ResponseTimeout("00:00:05")]
+    Task<byte[]> Coordinate(byte[] command);
+
+    /// <summary>
+    /// A read of the coordination store (<c>CoordinationWire.EncodeQuery</c>; answer: <c>CoordinationWire.DecodeAnswer</c>).
+    /// Serializable ranges and watch feeds are answered by any replica from what it has applied; linearizable ranges,
+    /// lease time-to-live and the lease list only by the leader, after a ReadIndex round (else
+    /// <see cref="NotLeaderException"/>).
+    /// </summary>
+    [ResponseTimeout("00:00:05")]
+    Task<byte[]> Query(byte[] query);
+
+    /// <summary>
+    /// A long poll of a watch query on this replica: the events from the query's start revision (0: after this
+    /// replica's current revision) to the revision it has applied; when there are none yet, waits up to
+    /// <paramref name="maxWait"/> (at most 30 s) for more, then answers, possibly with none (a progress notice: the
+    /// answer's revision). Events come in revision order; a start below the compacted revision is refused naming it.
+    /// </summary>
+    [ResponseTimeout("00:00:45")]
+    Task<byte[]> Watch(byte[] query, TimeSpan maxWait);
+
     /// <summary>This replica's view: role, term, leader, indexes, log and snapshot size.</summary>
     [AlwaysInterleave]
     Task<RaftReplicaStatus> GetStatus();

@@ -103,6 +103,10 @@ internal static partial class CoordinationCodec
 
     private static DeleteRangeRequest ReadDeleteRange(CodecReader r) => new(r.Bytes("key")) { RangeEnd = r.Bytes("range_end"), PrevKv = r.Bool("prev_kv") };
 
+    public static void WriteRange(CodecWriter w, RangeRequest range) => Write(w, range);
+
+    public static RangeRequest ReadRangeRequest(CodecReader r) => ReadRange(r);
+
     private static void Write(CodecWriter w, RangeRequest range)
     {
         w.Bytes(range.Key);

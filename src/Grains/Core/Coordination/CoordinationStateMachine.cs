@@ -23,6 +23,10 @@ public sealed class CoordinationStateMachine
 
     public MvccStore Store { get; }
 
+    /// <summary>An empty store whose history starts after log index <paramref name="appliedIndex"/> (a log that predates it).</summary>
+    public static CoordinationStateMachine StartingAfter(long appliedIndex, CoordinationLimits? limits = null) =>
+        new(new MvccStore(limits)) { AppliedIndex = appliedIndex };
+
     /// <summary>Index of the last entry applied (or covered by the snapshot restored).</summary>
     public long AppliedIndex { get; private set; }
 
@@ -69,16 +73,7 @@ public sealed class CoordinationStateMachine
         {
             writer.String(client);
             writer.Long(sequence);
-            writer.Long(result.Index);
-            writer.Bool(result.Error is null);
-            if (result.Error is null)
-            {
-                CoordinationCodec.WriteResponse(writer, result.Response!);
-            }
-            else
-            {
-                CoordinationCodec.Write(writer, result.Error);
-            }
+            CoordinationWire.WriteResult(writer, result);
         }
 
         return writer.ToArray();
@@ -100,10 +95,7 @@ public sealed class CoordinationStateMachine
         {
             var client = reader.String("client id");
             var sequence = reader.Long("sequence");
-            var index = reader.Long("result index");
-            var result = reader.Bool("result ok")
-                ? new CoordinationResult(index, CoordinationCodec.ReadResponse(reader), null)
-                : new CoordinationResult(index, null, CoordinationCodec.ReadError(reader));
+            var result = CoordinationWire.ReadResult(reader);
             machine._sessions[client] = (sequence, result);
         }
 

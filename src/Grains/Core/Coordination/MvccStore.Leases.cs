@@ -77,6 +77,9 @@ public sealed partial class MvccStore
         return new LeaseTimeToLiveResponse(Revision, request.ID, remainingMillis / 1000, lease.TTL, keys);
     }
 
+    /// <summary>The earliest deadline of a live lease on the leader's clock, or null when there is none.</summary>
+    public long? NextLeaseDeadlineMillis => _leases.Count == 0 ? null : _leases.Values.Min(l => l.DeadlineMillis);
+
     /// <summary>Every live lease in ID order.</summary>
     public LeaseLeasesResponse LeaseLeases() => new(Revision, [.. _leases.Keys]);
 

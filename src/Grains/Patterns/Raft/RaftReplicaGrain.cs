@@ -1,6 +1,6 @@
 using System.Collections.Immutable;
-using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
+using Orleans.Patterns.Coordination;
 using Microsoft.Extensions.Options;
 using Orleans.Concurrency;
 using Orleans.Patterns.Gossip;
@@ -32,8 +32,9 @@ internal sealed partial class RaftReplicaGrain(
 {
     private readonly RaftReplicaOptions _options = options.Value;
     private readonly Dictionary<long, (long Term, TaskCompletionSource<KvWriteResult> Done)> _pendingWrites = [];
-    private readonly Dictionary<long, (string Key, TaskCompletionSource<KvReadResult> Done)> _pendingReads = [];
-    private readonly List<(long Index, string Key, TaskCompletionSource<KvReadResult> Done)> _readsAwaitingApply = [];
+    private readonly Dictionary<long, (long Term, TaskCompletionSource<CoordinationResult> Done)> _pendingCoordination = [];
+    private readonly Dictionary<long, PendingRead> _pendingReads = [];
+    private readonly List<(long Index, PendingRead Read)> _readsAwaitingApply = [];
     private readonly Dictionary<long, (long Term, TaskCompletionSource<bool> Done)> _pendingConfigChanges = [];
     private readonly ClusterHostObserver _hosts = new();
 
@@ -43,7 +44,16 @@ internal sealed partial class RaftReplicaGrain(
     private ReplicaSetAction? _lastPlan;
     private RaftNode _node = null!;
     private FileRaftStorage _storage = null!;
-    private KvStateMachine _kv = new();
+    private ReplicaStateMachines _state = new();
+
+    // Completed (and replaced) whenever entries are applied: what a waiting watch poll wakes on.
+    private TaskCompletionSource _applied = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    // Lease clock duties of a leader: the term whose leases this replica extended on taking office, and the index of
+    // the clock command (promote or expire) it has in flight, if any.
+    private long _leasesPromotedTerm = -1;
+    private long _leaseCommandIndex;
+    private TimeSpan _nextLeaseCheck;
     private string _name = "";
     private long _startTimestamp;
     private long _nextReadId;
@@ -52,6 +62,9 @@ internal sealed partial class RaftReplicaGrain(
     private RaftRole _lastRole = RaftRole.Follower;
 
     private TimeSpan Now => timeProvider.GetElapsedTime(_startTimestamp);
+
+    // The leader's lease clock: monotonic within this activation; a new leader re-bases every lease on its own clock.
+    private long NowMillis => (long)Now.TotalMilliseconds;
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -67,7 +80,7 @@ internal sealed partial class RaftReplicaGrain(
 
         if (recovered.Snapshot is { } snapshot)
         {
-            _kv = KvStateMachine.Restore(snapshot.Data.Span);
+            _state = ReplicaStateMachines.Restore(snapshot.Data.Span);
             _snapshotIndex = snapshot.Metadata.Index;
         }
 
@@ -156,10 +169,10 @@ internal sealed partial class RaftReplicaGrain(
         switch (_node.ReadIndex(id))
         {
             case RequestOutcome.Accepted:
-                var done = new TaskCompletionSource<KvReadResult>(TaskCreationOptions.RunContinuationsAsynchronously);
-                _pendingReads[id] = (key, done);
+                var read = new PendingRead(() => new KvReadResult(_state.Kv.Get(key), _state.AppliedIndex));
+                _pendingReads[id] = read;
                 await DrainAsync();
-                return await done.Task;
+                return (KvReadResult)await read.Done.Task;
             case RequestOutcome.NotLeader notLeader:
                 throw new NotLeaderException(_name, notLeader.LeaderHint?.Value);
             case RequestOutcome.Rejected rejected:
@@ -175,7 +188,7 @@ internal sealed partial class RaftReplicaGrain(
         _node.Term,
         _node.Leader?.Value,
         _node.CommitIndex,
-        _kv.AppliedIndex,
+        _state.AppliedIndex,
         _node.FirstIndex,
         _node.LastIndex,
         _snapshotIndex,
@@ -186,9 +199,9 @@ internal sealed partial class RaftReplicaGrain(
     // The snapshot encoding is deterministic (keys and sessions in ordinal order), so equal states hash equally.
     public Task<RaftStateDigest> GetStateDigest() => Task.FromResult(new RaftStateDigest(
         _name,
-        _kv.AppliedIndex,
-        _kv.Count,
-        Convert.ToHexString(SHA256.HashData(_kv.TakeSnapshot()))));
+        _state.AppliedIndex,
+        _state.Kv.Count,
+        _state.Digest()));
 
     public async Task TransferLeadership(string target)
     {
@@ -305,6 +318,7 @@ internal sealed partial class RaftReplicaGrain(
     private Task OnTickAsync()
     {
         _node.AdvanceClock(Now);
+        DriveLeaseClock();
         return DrainAsync();
     }
 
@@ -342,7 +356,8 @@ internal sealed partial class RaftReplicaGrain(
 
                 if (ready.ToPersist.Snapshot is { } installed)
                 {
-                    _kv = KvStateMachine.Restore(installed.Data.Span);
+                    _state = ReplicaStateMachines.Restore(installed.Data.Span);
+                    SignalApplied();
                     _snapshotIndex = installed.Metadata.Index;
                 }
 
@@ -379,7 +394,7 @@ internal sealed partial class RaftReplicaGrain(
         {
             if (_pendingReads.Remove(read.RequestId, out var pending))
             {
-                _readsAwaitingApply.Add((read.Index, pending.Key, pending.Done));
+                _readsAwaitingApply.Add((read.Index, pending));
             }
         }
 
@@ -414,14 +429,40 @@ internal sealed partial class RaftReplicaGrain(
 
     private void Apply(IReadOnlyList<LogEntry> entries)
     {
+        var applied = false;
         foreach (var entry in entries)
         {
-            if (entry.Index <= _kv.AppliedIndex)
+            if (entry.Index <= _state.AppliedIndex)
             {
                 continue; // covered by a snapshot restored after this entry was handed out
             }
 
-            var result = _kv.Apply(entry);
+            var outcome = _state.Apply(entry);
+            applied = true;
+            if (entry.Index >= _leaseCommandIndex)
+            {
+                _leaseCommandIndex = 0;
+            }
+
+            if (outcome is CoordinationResult { Response: PromoteLeasesResponse } && entry.Term == _node.Term && _node.Role == RaftRole.Leader)
+            {
+                _leasesPromotedTerm = entry.Term; // proposed by this leader: its leases now run on its clock
+            }
+
+            if (_pendingCoordination.Remove(entry.Index, out var coordination))
+            {
+                if (coordination.Term == entry.Term && outcome is CoordinationResult coordinationResult)
+                {
+                    coordination.Done.TrySetResult(coordinationResult);
+                }
+                else
+                {
+                    coordination.Done.TrySetException(new OutcomeUnknownException(
+                        $"The coordination command proposed at index {entry.Index} in term {coordination.Term} was replaced by term {entry.Term}; retry it."));
+                }
+            }
+
+            var result = outcome as KvResult;
             if (_pendingConfigChanges.Remove(entry.Index, out var change))
             {
                 if (change.Term == entry.Term)
@@ -449,16 +490,28 @@ internal sealed partial class RaftReplicaGrain(
                 }
             }
         }
+
+        if (applied)
+        {
+            SignalApplied();
+        }
+    }
+
+    private void SignalApplied()
+    {
+        var applied = _applied;
+        _applied = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        applied.TrySetResult();
     }
 
     private void ServeReads()
     {
         for (var i = _readsAwaitingApply.Count - 1; i >= 0; i--)
         {
-            var (index, key, done) = _readsAwaitingApply[i];
-            if (index <= _kv.AppliedIndex)
+            var (index, read) = _readsAwaitingApply[i];
+            if (index <= _state.AppliedIndex)
             {
-                done.TrySetResult(new KvReadResult(_kv.Get(key), _kv.AppliedIndex));
+                read.Serve();
                 _readsAwaitingApply.RemoveAt(i);
             }
         }
@@ -486,15 +539,23 @@ internal sealed partial class RaftReplicaGrain(
             done.TrySetException(error);
         }
 
-        foreach (var (_, (_, done)) in _pendingReads)
+        foreach (var (_, (_, done)) in _pendingCoordination)
         {
             done.TrySetException(error);
         }
 
-        foreach (var (_, _, done) in _readsAwaitingApply)
+        foreach (var (_, read) in _pendingReads)
         {
-            done.TrySetException(error);
+            read.Done.TrySetException(error);
         }
+
+        foreach (var (_, read) in _readsAwaitingApply)
+        {
+            read.Done.TrySetException(error);
+        }
+
+        _pendingCoordination.Clear();
+        _leaseCommandIndex = 0;
 
         foreach (var (_, (_, done)) in _pendingConfigChanges)
         {
@@ -510,17 +571,17 @@ internal sealed partial class RaftReplicaGrain(
 
     private async Task CompactIfDueAsync()
     {
-        if (_kv.AppliedIndex - _snapshotIndex < _options.SnapshotEveryEntries)
+        if (_state.AppliedIndex - _snapshotIndex < _options.SnapshotEveryEntries)
         {
             return;
         }
 
-        if (_node.SnapshotMetadataAt(_kv.AppliedIndex) is not { } metadata)
+        if (_node.SnapshotMetadataAt(_state.AppliedIndex) is not { } metadata)
         {
             return; // the log is already compacted past what this replica applied (a leader's snapshot was installed)
         }
 
-        var snapshot = new Snapshot(metadata, _kv.TakeSnapshot());
+        var snapshot = new Snapshot(metadata, _state.TakeSnapshot());
         await _storage.CompactAsync(snapshot, CancellationToken.None);
         _node.Compact(snapshot);
         _snapshotIndex = snapshot.Metadata.Index;

@@ -1,0 +1,208 @@
+using Orleans.Patterns.Coordination;
+
+namespace Orleans.Patterns.Raft;
+
+/// <summary>
+/// The coordination store on the replica: writes through the log (<see cref="Coordinate"/>), reads where they are
+/// correct (<see cref="Query"/>, <see cref="Watch"/>), and the leader's lease clock.
+/// </summary>
+internal sealed partial class RaftReplicaGrain
+{
+    private static readonly TimeSpan LeaseCheckInterval = TimeSpan.FromMilliseconds(100);
+    private static readonly TimeSpan MaxWatchWait = TimeSpan.FromSeconds(30);
+
+    public async Task<byte[]> Coordinate(byte[] command)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        CoordinationCommand decoded;
+        try
+        {
+            decoded = CoordinationCommand.Decode(command);
+        }
+        catch (FormatException e)
+        {
+            throw new ArgumentException($"Replica {_name} got a malformed coordination command: {e.Message}", nameof(command));
+        }
+
+        // Lease deadlines run on the leader's clock, so the leader stamps the time; the clock commands are its alone.
+        var request = decoded.Request switch
+        {
+            LeaseGrantRequest grant => grant with { NowMillis = NowMillis },
+            LeaseKeepAliveRequest keepAlive => keepAlive with { NowMillis = NowMillis },
+            ExpireLeasesRequest or PromoteLeasesRequest => throw new ArgumentException(
+                $"Replica {_name}: {decoded.Request.GetType().Name} is decided by the leader's clock and cannot be sent by a client.", nameof(command)),
+            var other => other,
+        };
+        switch (_node.Propose(CoordinationWire.ToEntry(decoded with { Request = request })))
+        {
+            case RequestOutcome.Accepted accepted:
+                var done = new TaskCompletionSource<CoordinationResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+                _pendingCoordination[accepted.Index] = (accepted.Term, done);
+                await DrainAsync();
+                return CoordinationWire.EncodeResult(await done.Task);
+            case RequestOutcome.NotLeader notLeader:
+                throw new NotLeaderException(_name, notLeader.LeaderHint?.Value);
+            case RequestOutcome.Rejected rejected:
+                throw new InvalidOperationException($"Replica {_name} cannot take the coordination command now: {rejected.Reason}");
+            default:
+                throw new InvalidOperationException("Unknown proposal outcome.");
+        }
+    }
+
+    public async Task<byte[]> Query(byte[] query)
+    {
+        var decoded = DecodeQuery(query);
+        if (decoded is CoordinationQuery.Watch or CoordinationQuery.Range { Request.Serializable: true })
+        {
+            return Answer(decoded); // from what this replica applied: a prefix of the log, possibly behind the leader
+        }
+
+        var id = ++_nextReadId;
+        switch (_node.ReadIndex(id))
+        {
+            case RequestOutcome.Accepted:
+                var read = new PendingRead(() => Answer(decoded));
+                _pendingReads[id] = read;
+                await DrainAsync();
+                return (byte[])await read.Done.Task;
+            case RequestOutcome.NotLeader notLeader:
+                throw new NotLeaderException(_name, notLeader.LeaderHint?.Value);
+            case RequestOutcome.Rejected rejected:
+                throw new InvalidOperationException($"Replica {_name} cannot serve the read now: {rejected.Reason}");
+            default:
+                throw new InvalidOperationException("Unknown read outcome.");
+        }
+    }
+
+    public async Task<byte[]> Watch(byte[] query, TimeSpan maxWait)
+    {
+        if (DecodeQuery(query) is not CoordinationQuery.Watch { Request: var request })
+        {
+            throw new ArgumentException($"Replica {_name}: Watch takes a watch query.", nameof(query));
+        }
+
+        if (request.StartRevision <= 0)
+        {
+            request = request with { StartRevision = _state.Coordination.Store.Revision + 1 }; // "from now", fixed once
+        }
+
+        var wait = maxWait < TimeSpan.Zero ? TimeSpan.Zero : maxWait > MaxWatchWait ? MaxWatchWait : maxWait;
+        var deadline = Now + wait;
+        while (true)
+        {
+            var answer = AnswerWatch(request, out var events);
+            var left = deadline - Now;
+            if (events > 0 || left <= TimeSpan.Zero)
+            {
+                return answer;
+            }
+
+            await _applied.Task.WaitAsync(left, timeProvider).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ContinueOnCapturedContext);
+        }
+    }
+
+    /// <summary>
+    /// A leader's lease duties, each tick: on taking office, extend every lease on its own clock (etcd's promote, so
+    /// a lease never expires early for the time no leader watched it); then expire the leases past their deadline.
+    /// One clock command at a time, each through the log, so every replica removes the same keys at the same revision.
+    /// </summary>
+    private void DriveLeaseClock()
+    {
+        if (_node.Role != RaftRole.Leader || _leaseCommandIndex != 0)
+        {
+            return;
+        }
+
+        ICoordinationWrite? command = null;
+        if (_leasesPromotedTerm != _node.Term)
+        {
+            command = new PromoteLeasesRequest(NowMillis);
+        }
+        else if (Now >= _nextLeaseCheck)
+        {
+            _nextLeaseCheck = Now + LeaseCheckInterval;
+            if (_state.Coordination.Store.NextLeaseDeadlineMillis is { } next && next <= NowMillis)
+            {
+                command = new ExpireLeasesRequest(NowMillis);
+            }
+        }
+
+        // No session: a clock command is idempotent, and a sequence number would not survive a leader change.
+        if (command is not null && _node.Propose(CoordinationWire.ToEntry(new CoordinationCommand("", 0, command))) is RequestOutcome.Accepted accepted)
+        {
+            _leaseCommandIndex = accepted.Index;
+        }
+    }
+
+    private CoordinationQuery DecodeQuery(byte[] query)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        try
+        {
+            return CoordinationWire.DecodeQuery(query);
+        }
+        catch (FormatException e)
+        {
+            throw new ArgumentException($"Replica {_name} got a malformed coordination query: {e.Message}", nameof(query));
+        }
+    }
+
+    private byte[] Answer(CoordinationQuery query)
+    {
+        var store = _state.Coordination.Store;
+        try
+        {
+            ICoordinationResponse response = query switch
+            {
+                CoordinationQuery.Range range => store.Range(range.Request),
+                CoordinationQuery.Watch watch => store.Watch(watch.Request),
+                CoordinationQuery.TimeToLive ttl => ClampToTtl(store.LeaseTimeToLive(new LeaseTimeToLiveRequest(ttl.LeaseId, NowMillis) { Keys = ttl.Keys })),
+                CoordinationQuery.Leases => store.LeaseLeases(),
+                _ => throw new ArgumentException($"Unknown coordination query {query.GetType().Name}."),
+            };
+            return CoordinationWire.EncodeAnswer(response, null);
+        }
+        catch (CoordinationException refused)
+        {
+            return CoordinationWire.EncodeAnswer(null, refused.Error);
+        }
+    }
+
+    private byte[] AnswerWatch(WatchRequest request, out int events)
+    {
+        try
+        {
+            var response = _state.Coordination.Store.Watch(request);
+            events = response.Events.Count;
+            return CoordinationWire.EncodeAnswer(response, null);
+        }
+        catch (CoordinationException refused)
+        {
+            events = -1;
+            return CoordinationWire.EncodeAnswer(null, refused.Error);
+        }
+    }
+
+    // Until this leader's promote applies, deadlines may still be on the previous leader's clock: never report more
+    // than the lease's TTL.
+    private static LeaseTimeToLiveResponse ClampToTtl(LeaseTimeToLiveResponse response) =>
+        response.TTL > response.GrantedTTL ? response with { TTL = response.GrantedTTL } : response;
+
+    /// <summary>A read confirmed by ReadIndex, served once this replica has applied through the read's index.</summary>
+    private sealed class PendingRead(Func<object> serve)
+    {
+        public TaskCompletionSource<object> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public void Serve()
+        {
+            try
+            {
+                Done.TrySetResult(serve());
+            }
+            catch (Exception e)
+            {
+                Done.TrySetException(e);
+            }
+        }
+    }
+}
