@@ -33,20 +33,8 @@ internal sealed partial class RaftReplicaGrain
                 $"Replica {_name}: {decoded.Request.GetType().Name} is decided by the leader's clock and cannot be sent by a client.", nameof(command)),
             var other => other,
         };
-        switch (_node.Propose(CoordinationWire.ToEntry(decoded with { Request = request })))
-        {
-            case RequestOutcome.Accepted accepted:
-                var done = new TaskCompletionSource<CoordinationResult>(TaskCreationOptions.RunContinuationsAsynchronously);
-                _pendingCoordination[accepted.Index] = (accepted.Term, done);
-                await DrainAsync();
-                return CoordinationWire.EncodeResult(await done.Task);
-            case RequestOutcome.NotLeader notLeader:
-                throw new NotLeaderException(_name, notLeader.LeaderHint?.Value);
-            case RequestOutcome.Rejected rejected:
-                throw new InvalidOperationException($"Replica {_name} cannot take the coordination command now: {rejected.Reason}");
-            default:
-                throw new InvalidOperationException("Unknown proposal outcome.");
-        }
+        var entry = CoordinationWire.ToEntry(decoded with { Request = request });
+        return CoordinationWire.EncodeResult(await ProposeAsync(entry, _pendingCoordination, "take the coordination command"));
     }
 
     public async Task<byte[]> Query(byte[] query)
@@ -57,21 +45,7 @@ internal sealed partial class RaftReplicaGrain
             return Answer(decoded); // from what this replica applied: a prefix of the log, possibly behind the leader
         }
 
-        var id = ++_nextReadId;
-        switch (_node.ReadIndex(id))
-        {
-            case RequestOutcome.Accepted:
-                var read = new PendingRead(() => Answer(decoded));
-                _pendingReads[id] = read;
-                await DrainAsync();
-                return (byte[])await read.Done.Task;
-            case RequestOutcome.NotLeader notLeader:
-                throw new NotLeaderException(_name, notLeader.LeaderHint?.Value);
-            case RequestOutcome.Rejected rejected:
-                throw new InvalidOperationException($"Replica {_name} cannot serve the read now: {rejected.Reason}");
-            default:
-                throw new InvalidOperationException("Unknown read outcome.");
-        }
+        return (byte[])await ReadLinearizableAsync(() => Answer(decoded));
     }
 
     public async Task<byte[]> Watch(byte[] query, TimeSpan maxWait)

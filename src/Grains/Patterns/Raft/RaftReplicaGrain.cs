@@ -146,40 +146,13 @@ internal sealed partial class RaftReplicaGrain(
     {
         ArgumentNullException.ThrowIfNull(write);
         var command = new KvCommand(write.ClientId, write.Sequence, (KvOperation)write.Kind, write.Key, write.Value, write.Expected);
-        switch (_node.Propose(command.Encode()))
-        {
-            case RequestOutcome.Accepted accepted:
-                var done = new TaskCompletionSource<KvWriteResult>(TaskCreationOptions.RunContinuationsAsynchronously);
-                _pendingWrites[accepted.Index] = (accepted.Term, done);
-                await DrainAsync();
-                return await done.Task;
-            case RequestOutcome.NotLeader notLeader:
-                throw new NotLeaderException(_name, notLeader.LeaderHint?.Value);
-            case RequestOutcome.Rejected rejected:
-                throw new InvalidOperationException($"Replica {_name} cannot take the write now: {rejected.Reason}");
-            default:
-                throw new InvalidOperationException("Unknown proposal outcome.");
-        }
+        return await ProposeAsync(command.Encode(), _pendingWrites, "take the write");
     }
 
     public async Task<KvReadResult> Read(string key)
     {
         ArgumentException.ThrowIfNullOrEmpty(key);
-        var id = ++_nextReadId;
-        switch (_node.ReadIndex(id))
-        {
-            case RequestOutcome.Accepted:
-                var read = new PendingRead(() => new KvReadResult(_state.Kv.Get(key), _state.AppliedIndex));
-                _pendingReads[id] = read;
-                await DrainAsync();
-                return (KvReadResult)await read.Done.Task;
-            case RequestOutcome.NotLeader notLeader:
-                throw new NotLeaderException(_name, notLeader.LeaderHint?.Value);
-            case RequestOutcome.Rejected rejected:
-                throw new InvalidOperationException($"Replica {_name} cannot serve the read now: {rejected.Reason}");
-            default:
-                throw new InvalidOperationException("Unknown read outcome.");
-        }
+        return (KvReadResult)await ReadLinearizableAsync(() => new KvReadResult(_state.Kv.Get(key), _state.AppliedIndex));
     }
 
     public Task<RaftReplicaStatus> GetStatus() => Task.FromResult(new RaftReplicaStatus(
@@ -206,14 +179,7 @@ internal sealed partial class RaftReplicaGrain(
     public async Task TransferLeadership(string target)
     {
         ArgumentException.ThrowIfNullOrEmpty(target);
-        switch (_node.TransferLeadership(new NodeId(target)))
-        {
-            case RequestOutcome.NotLeader notLeader:
-                throw new NotLeaderException(_name, notLeader.LeaderHint?.Value);
-            case RequestOutcome.Rejected rejected:
-                throw new InvalidOperationException($"Replica {_name} cannot hand leadership to {target}: {rejected.Reason}");
-        }
-
+        Accept(_node.TransferLeadership(new NodeId(target)), $"hand leadership to {target}");
         await DrainAsync();
     }
 
@@ -251,22 +217,42 @@ internal sealed partial class RaftReplicaGrain(
 
     private async Task CommitConfigChangeAsync(RequestOutcome outcome, string what)
     {
-        switch (outcome)
-        {
-            case RequestOutcome.Accepted accepted:
-                var done = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
-                _pendingConfigChanges[accepted.Index] = (accepted.Term, done);
-                LogOperatorChange(_name, what, accepted.Index);
-                await DrainAsync();
-                await done.Task;
-                break;
-            case RequestOutcome.NotLeader notLeader:
-                throw new NotLeaderException(_name, notLeader.LeaderHint?.Value);
-            case RequestOutcome.Rejected rejected:
-                throw new InvalidOperationException($"Replica {_name} cannot {what} now: {rejected.Reason}");
-            default:
-                throw new InvalidOperationException("Unknown membership outcome.");
-        }
+        var accepted = Accept(outcome, what);
+        var done = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _pendingConfigChanges[accepted.Index] = (accepted.Term, done);
+        LogOperatorChange(_name, what, accepted.Index);
+        await DrainAsync();
+        await done.Task;
+    }
+
+    /// <summary>The core's answer to a request, or the refusal as the exception a caller acts on.</summary>
+    private RequestOutcome.Accepted Accept(RequestOutcome outcome, string what) => outcome switch
+    {
+        RequestOutcome.Accepted accepted => accepted,
+        RequestOutcome.NotLeader notLeader => throw new NotLeaderException(_name, notLeader.LeaderHint?.Value),
+        RequestOutcome.Rejected rejected => throw new InvalidOperationException($"Replica {_name} cannot {what} now: {rejected.Reason}"),
+        _ => throw new InvalidOperationException($"Replica {_name}: unknown outcome {outcome} for '{what}'."),
+    };
+
+    /// <summary>Proposes a command; completes with its result once it is committed and applied (see <see cref="Apply"/>).</summary>
+    private async Task<T> ProposeAsync<T>(byte[] entry, Dictionary<long, (long Term, TaskCompletionSource<T> Done)> pending, string what)
+    {
+        var accepted = Accept(_node.Propose(entry), what);
+        var done = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
+        pending[accepted.Index] = (accepted.Term, done);
+        await DrainAsync();
+        return await done.Task;
+    }
+
+    /// <summary>A ReadIndex read (thesis §6.4): <paramref name="serve"/> runs once this replica applied through the confirmed index.</summary>
+    private async Task<object> ReadLinearizableAsync(Func<object> serve)
+    {
+        var id = ++_nextReadId;
+        Accept(_node.ReadIndex(id), "serve the read");
+        var read = new PendingRead(serve);
+        _pendingReads[id] = read;
+        await DrainAsync();
+        return await read.Done.Task;
     }
 
     /// <summary>
