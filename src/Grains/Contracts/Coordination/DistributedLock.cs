@@ -6,6 +6,8 @@ namespace Orleans.Patterns.Coordination;
 /// the prefix created before its own is gone. The holder's key's create revision is its fencing token: it grows with
 /// every acquisition, so resources can refuse a holder whose lease lapsed (see <see cref="FencingTokenGuard"/>).
 /// A lock is not exclusion by itself: a holder paused past its TTL loses it without knowing; fence every write.
+/// The key is per lease (as in etcd), so one session takes a given lock once at a time: concurrent callers in one
+/// process that need exclusion among themselves use a session each, or a local lock in front.
 /// </summary>
 public sealed class DistributedLock
 {

@@ -102,13 +102,20 @@ public sealed class LeaseSession : IAsyncDisposable
     private async Task KeepAliveLoopAsync(long grantedAt)
     {
         var interval = Ttl / 3;
-        // The deadline is counted from when the last successful request was sent: the store renewed no earlier.
+        // The deadline counts from when the last successful renewal was sent: the store renewed no earlier, so the
+        // session gives up no later than the store would expire the lease (up to the two clocks' drift).
         var lastRenewed = grantedAt;
         try
         {
             while (!_stop.IsCancellationRequested)
             {
-                await Task.Delay(interval, _time, _stop.Token);
+                // Renew every TTL/3; after failures, wake at the deadline at the latest to declare the loss on time.
+                var wait = Min(interval, Ttl - _time.GetElapsedTime(lastRenewed));
+                if (wait > TimeSpan.Zero)
+                {
+                    await Task.Delay(wait, _time, _stop.Token);
+                }
+
                 var sentAt = _time.GetTimestamp();
                 var left = Ttl - _time.GetElapsedTime(lastRenewed);
                 if (left <= TimeSpan.Zero)
@@ -120,8 +127,8 @@ public sealed class LeaseSession : IAsyncDisposable
                 try
                 {
                     // A renewal that outlives the deadline is worthless: give up on it then and count it as a failure.
-                    using var bounded = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
-                    bounded.CancelAfter(left);
+                    using var deadline = new CancellationTokenSource(left, _time);
+                    using var bounded = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token, deadline.Token);
                     var answer = await Client.LeaseKeepAliveAsync(LeaseId, bounded.Token);
                     if (answer.TTL <= 0)
                     {
@@ -141,6 +148,8 @@ public sealed class LeaseSession : IAsyncDisposable
         {
         }
     }
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
 
     private void MarkLost(string reason)
     {

@@ -75,6 +75,12 @@ public sealed class ServiceRegistry
         }
     }
 
+    /// <summary>Registers <paramref name="instanceId"/> of <paramref name="service"/> at <paramref name="address"/>; see the other overload.</summary>
+    public Task<ServiceRegistration> RegisterAsync(
+        string service, string instanceId, string address, IReadOnlyList<string> tags, IReadOnlyDictionary<string, string> metadata, TimeSpan ttl,
+        CancellationToken cancellationToken = default) =>
+        RegisterAsync(new ServiceInstance(service, instanceId, address, tags, metadata), ttl, cancellationToken);
+
     /// <summary>The instances registered now (a linearizable read), in id order.</summary>
     public async Task<IReadOnlyList<ServiceInstance>> ListAsync(string service, CancellationToken cancellationToken = default) =>
         (await ListAtAsync(service, cancellationToken)).Instances;

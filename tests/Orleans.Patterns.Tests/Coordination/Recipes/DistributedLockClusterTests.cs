@@ -20,7 +20,7 @@ public sealed class DistributedLockClusterTests(CoordinationClusterFixture fixtu
     {
         var seed = Environment.GetEnvironmentVariable("LOCK_SEED") is { } fixedSeed ? int.Parse(fixedSeed) : Random.Shared.Next();
         output.WriteLine($"seed {seed} (replay with LOCK_SEED={seed})");
-        const int contenders = 4, rounds = 3;
+        const int contenders = 5, rounds = 4;
         var prefix = RecipePrefix.New("lock-safety");
         var counterKey = prefix + "counter";
         var guard = new FencingTokenGuard();

@@ -1,9 +1,10 @@
 using Orleans.Patterns.Coordination;
+using Xunit.Abstractions;
 
 namespace Orleans.Patterns.Tests.Coordination.Recipes;
 
 [Trait("Category", "Unit")]
-public sealed class FencingTokenGuardTests
+public sealed class FencingTokenGuardTests(ITestOutputHelper output)
 {
     [Fact]
     public void Accepts_equal_or_larger_tokens_and_refuses_smaller_ones_per_resource()
@@ -26,6 +27,7 @@ public sealed class FencingTokenGuardTests
     public void Concurrent_holders_leave_the_highest_token_and_every_refusal_was_below_an_accepted_one()
     {
         var seed = Environment.GetEnvironmentVariable("FENCE_SEED") is { } fixedSeed ? int.Parse(fixedSeed) : Random.Shared.Next();
+        output.WriteLine($"seed {seed} (replay with FENCE_SEED={seed})");
         var guard = new FencingTokenGuard();
         var refused = 0;
         Parallel.For(0, 8, worker =>

@@ -32,7 +32,7 @@ public sealed class ServiceRegistryClusterTests(CoordinationClusterFixture fixtu
         var one = await registry.RegisterAsync(
             new ServiceInstance("orders", "i-1", "10.0.0.1:5000", ["blue", "v2"], new Dictionary<string, string> { ["zone"] = "a" }), TimeSpan.FromSeconds(5), timeout.Token);
         await using var two = await new ServiceRegistry(fixture.NewClient("registry-2"), root: registry.Root).RegisterAsync(
-            new ServiceInstance("orders", "i-2", "10.0.0.2:5000", [], new Dictionary<string, string>()), TimeSpan.FromSeconds(5), timeout.Token);
+            "orders", "i-2", "10.0.0.2:5000", [], new Dictionary<string, string>(), TimeSpan.FromSeconds(5), timeout.Token);
 
         var listed = await registry.ListAsync("orders", timeout.Token);
         Assert.Equal(["i-1", "i-2"], listed.Select(i => i.Id));
