@@ -18,7 +18,7 @@ public sealed class LeaseSessionClusterTests(CoordinationClusterFixture fixture,
     {
         var client = fixture.NewClient("session");
         var key = B(RecipePrefix.New("session") + "k");
-        var session = await LeaseSession.StartAsync(client, TimeSpan.FromSeconds(2));
+        var session = await LeaseSession.StartAsync(client, TimeSpan.FromSeconds(3));
         await client.PutAsync(new PutRequest(key, B("v")) { Lease = session.LeaseId });
         var granted = Stopwatch.StartNew();
         // Past one full TTL: only the background renewals keep the key.
