@@ -8,8 +8,8 @@ using Spectre.Console;
 namespace Orleans.Patterns.Client.Commands;
 
 /// <summary>
-/// <c>raft status|transfer</c> and <c>kv put|get|del|cas</c>: the per-silo Raft replicas and the replicated
-/// key/value store on them. Replicas are named by silo, so the cluster's active silo names are the replica names.
+/// <c>raft status|transfer</c> and <c>raft kv put|get|del|cas</c>: the per-silo Raft replicas and the simple replicated
+/// key/value store on them (the etcd-style store is <c>kv</c>, in <see cref="CoordinationCommands"/>). Replicas are named by silo, so the cluster's active silo names are the replica names.
 /// </summary>
 internal static class RaftCommands
 {
@@ -27,12 +27,14 @@ internal static class RaftCommands
         var command = new Command("raft", "Inspect the per-silo Raft replicas and move leadership.");
         command.Subcommands.Add(Status(view));
         command.Subcommands.Add(Transfer(view));
+        command.Subcommands.Add(Kv(view));
         return command;
     }
 
+    /// <summary><c>raft kv</c>: the simple string store of <see cref="RaftKvClient"/>, beside the shard map in the Raft log.</summary>
     public static Command Kv(ConsoleView view)
     {
-        var command = new Command("kv", "Read and write the replicated key/value store (linearizable; through the Raft leader).");
+        var command = new Command("kv", "Read and write the simple replicated key/value store (linearizable; through the Raft leader).");
         var key = KeyArgument();
         var value = ValueArgument();
         command.Subcommands.Add(KvCommand("put", "Write a value; prints the previous value and the log index.", [key, value],
@@ -202,7 +204,7 @@ internal static class RaftCommands
         return command;
     }
 
-    /// <summary>A <c>kv</c> subcommand: connect, open a session with a fresh client id, run, map "no leader" to exit code 3.</summary>
+    /// <summary>A <c>raft kv</c> subcommand: connect, open a session with a fresh client id, run, map "no leader" to exit code 3.</summary>
     private static Command KvCommand(string name, string description, Symbol[] symbols,
         Func<RaftKvClient, ParseResult, CancellationToken, Task<int>> run)
     {

@@ -11,7 +11,19 @@ internal sealed class LeaderElectionSettingsValidator : IValidateOptions<LeaderE
     {
         var failures = new List<string>();
         SettingsValidation.RequireText(failures, Prefix + "type", options.Type);
-        if (string.Equals(options.Type, "zookeeper", StringComparison.OrdinalIgnoreCase))
+        var zookeeper = string.Equals(options.Type, LeaderElectionSettings.ZooKeeperType, StringComparison.OrdinalIgnoreCase);
+        if (!string.IsNullOrWhiteSpace(options.Type) && !zookeeper && !options.UsesCoordinationStore)
+        {
+            failures.Add($"{Prefix}type ('{options.Type}') must be '{LeaderElectionSettings.ZooKeeperType}' or '{LeaderElectionSettings.RaftType}'");
+        }
+
+        if (options.UsesCoordinationStore && options.Timeout > TimeSpan.Zero && options.Timeout.Ticks % TimeSpan.TicksPerSecond != 0)
+        {
+            // The timeout becomes a lease TTL, which the store counts in whole seconds.
+            failures.Add($"{Prefix}timeout ({Duration.Format(options.Timeout)}) must be a whole number of seconds with type '{LeaderElectionSettings.RaftType}'");
+        }
+
+        if (zookeeper)
         {
             for (var i = 0; i < options.ZkHosts.Count; i++)
             {

@@ -30,6 +30,8 @@ public static class PatternSettingsRegistration
             .Bind(configuration.GetSection(LeaderElectionSettings.SectionName))
             .PostConfigure(s => s.ZkHosts = s.ZkHosts.Count == 0 ? LeaderElectionSettings.DefaultZkHosts : s.ZkHosts)
             .ValidateOnStart();
+        // With leader_election:type raft, hosted code asks for the election as the section describes it.
+        services.TryAddSingleton(sp => sp.GetRequiredService<IOptions<LeaderElectionSettings>>().Value.ToElectionOptions());
         services.AddOptions<ShardingSettings>()
             .Bind(configuration.GetSection(ShardingSettings.SectionName))
             .ValidateOnStart();

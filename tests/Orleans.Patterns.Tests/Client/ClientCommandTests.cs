@@ -20,7 +20,10 @@ public sealed class ClientCommandTests(ITestOutputHelper output)
     [InlineData("where")]
     [InlineData("cluster", "up", "--silos", "many")]
     [InlineData("kv", "put", "only-a-key")]
+    [InlineData("raft", "kv", "put", "only-a-key")]
+    [InlineData("raft", "kv", "cas", "k", "v")]
     [InlineData("kv", "cas", "k", "v")]
+    [InlineData("lease", "grant", "ten")]
     [InlineData("raft", "transfer")]
     [InlineData("raft", "frobnicate")]
     [InlineData("bench", "raft", "--clients", "abc")]
@@ -94,7 +97,7 @@ public sealed class ClientCommandTests(ITestOutputHelper output)
     [Theory]
     [InlineData("error: --clients 0 must be between 1 and 4096.", "bench", "raft", "--clients", "0")]
     [InlineData("error: --value-size 0 must be between 1 and 1048576.", "bench", "raft", "--value-size", "0")]
-    [InlineData("error: key must not be empty.", "kv", "get", " ")]
+    [InlineData("error: key must not be empty.", "raft", "kv", "get", " ")]
     [InlineData("error: --to must name a silo, e.g. --to silo-2.", "raft", "transfer", "--to", "")]
     public async Task A_bad_raft_or_bench_value_exits_with_2_before_connecting(string expected, params string[] args)
     {
@@ -196,13 +199,16 @@ public sealed class ClientCommandTests(ITestOutputHelper output)
         Assert.Equal("error: --clients 0 must be between 1 and 4096.", Assert.Single(console.ErrorLines));
     }
 
-    [Fact]
-    public async Task Kv_against_an_unreachable_gateway_exits_with_3()
+    [Theory]
+    [InlineData("raft", "kv", "put", "k", "v")]
+    [InlineData("kv", "put", "k", "v")]
+    [InlineData("lease", "list")]
+    public async Task Kv_against_an_unreachable_gateway_exits_with_3(params string[] args)
     {
         var port = FreePorts.Take(1)[0];
         var console = new TestConsole();
 
-        var exitCode = await ClientApp.RunAsync(["kv", "put", "k", "v", "--gateway", port.ToString(), "--connect-timeout", "1"], console.Console, console.Error);
+        var exitCode = await ClientApp.RunAsync([.. args, "--gateway", port.ToString(), "--connect-timeout", "1"], console.Console, console.Error);
 
         Assert.Equal(ClientApp.ExitUnavailable, exitCode);
         Assert.StartsWith($"error: Cannot reach the cluster at gateways 127.0.0.1:{port}", Assert.Single(console.ErrorLines), StringComparison.Ordinal);
@@ -217,7 +223,7 @@ public sealed class ClientCommandTests(ITestOutputHelper output)
 
         Assert.Equal(ClientApp.ExitOk, exitCode);
         Assert.Empty(console.Error.ToString());
-        foreach (var command in new[] { "cluster", "workload", "where", "ring", "demo", "raft", "kv", "bench", "shards" })
+        foreach (var command in new[] { "cluster", "workload", "where", "ring", "demo", "raft", "kv", "lease", "lock", "elect", "svc", "bench", "shards" })
         {
             Assert.Contains(command, console.Output, StringComparison.Ordinal);
         }

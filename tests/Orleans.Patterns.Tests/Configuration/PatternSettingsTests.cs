@@ -49,6 +49,19 @@ public sealed class PatternSettingsTests
         Assert.Equal(new[] { "zk1:2181", "zk2:2181" }, services.GetRequiredService<IOptions<LeaderElectionSettings>>().Value.ZkHosts);
     }
 
+    [Fact]
+    public void Raft_type_configures_an_election_on_the_coordination_store()
+    {
+        using var services = Build(Memory(("leader_election:type", "raft"), ("leader_election:election_path", "/jobs/leader"), ("leader_election:timeout", "3s")));
+        services.GetRequiredService<IStartupValidator>().Validate();
+        var options = services.GetRequiredService<Orleans.Patterns.Coordination.LeaderElectionOptions>();
+        Assert.Equal(("/jobs/leader", TimeSpan.FromSeconds(3)), (options.Prefix, options.SessionTtl));
+
+        using var zookeeper = Build(Memory());
+        var refused = Assert.Throws<InvalidOperationException>(() => zookeeper.GetRequiredService<Orleans.Patterns.Coordination.LeaderElectionOptions>());
+        Assert.Contains("leader_election:type is 'zookeeper'", refused.Message);
+    }
+
     [Theory]
     [InlineData("raft:heartbeat_interval (5s) must be shorter than raft:timeout (3s)",
         "raft:enabled", "true", "raft:timeout", "3s", "raft:heartbeat_interval", "5s")]
@@ -62,6 +75,9 @@ public sealed class PatternSettingsTests
     [InlineData("leader_election:zk_hosts:0 ('localhost') must be host:port", "leader_election:zk_hosts:0", "localhost")]
     [InlineData("leader_election:election_path ('election') must start with '/'", "leader_election:election_path", "election")]
     [InlineData("leader_election:timeout (0s) must be positive", "leader_election:timeout", "0s")]
+    [InlineData("leader_election:type ('etcd') must be 'zookeeper' or 'raft'", "leader_election:type", "etcd")]
+    [InlineData("leader_election:timeout (1s500ms) must be a whole number of seconds with type 'raft'",
+        "leader_election:type", "raft", "leader_election:timeout", "1500ms")]
     [InlineData("coordination:endpoints:0 ('127.0.0.1:2379') must be an absolute URI such as http://127.0.0.1:2379",
         "coordination:endpoints:0", "127.0.0.1:2379")]
     [InlineData("coordination:namespace ('config') must start with '/'", "coordination:namespace", "config")]
