@@ -88,6 +88,9 @@ internal static partial class DemoCommand
         view.Heading("6. sharding: a silo joins and one leaves while a Zipf workload runs");
         var sharding = await RunShardingActAsync(view, cluster, connection, spec, cancellationToken);
 
+        view.Heading("7. coordination: etcd semantics on the Raft log (watch, lock with fencing tokens, election)");
+        var coordination = await RunCoordinationActAsync(view, connection, cancellationToken);
+
         view.Heading("summary");
         var summary = new Table().AddColumns("", "before the stop", "after the stop");
         summary.AddRow("silos", siloCount.ToString(), survivors.Count.ToString());
@@ -101,12 +104,13 @@ internal static partial class DemoCommand
         view.Note($"silo logs and grain state: {cluster.File.RunDirectory}");
 
         var failures = first.Total.Failed + second.Total.Failed;
-        var passed = check.UnexpectedMoves == 0 && check.OffRing == 0 && stateLost == 0 && failures == 0 && gossipDead is not null && sharding.Problems.Count == 0;
+        var passed = check.UnexpectedMoves == 0 && check.OffRing == 0 && stateLost == 0 && failures == 0 && gossipDead is not null && sharding.Problems.Count == 0
+                     && coordination.Count == 0;
         view.Step("stopping the cluster");
         if (!passed)
         {
             throw new InvariantViolatedException(
-                $"unexpected moves {check.UnexpectedMoves}, off-ring users {check.OffRing}, users with lost state {stateLost}, failed operations {failures}, gossip agreed on the stop: {gossipDead is not null}, sharding: {(sharding.Problems.Count == 0 ? "ok" : string.Join("; ", sharding.Problems))}");
+                $"unexpected moves {check.UnexpectedMoves}, off-ring users {check.OffRing}, users with lost state {stateLost}, failed operations {failures}, gossip agreed on the stop: {gossipDead is not null}, sharding: {(sharding.Problems.Count == 0 ? "ok" : string.Join("; ", sharding.Problems))}, coordination: {(coordination.Count == 0 ? "ok" : string.Join("; ", coordination))}");
         }
 
         view.Good("demo complete");

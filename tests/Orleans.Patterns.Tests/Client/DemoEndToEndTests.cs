@@ -40,6 +40,9 @@ public sealed class DemoEndToEndTests(ITestOutputHelper output)
         Assert.Contains("stayed exactly where they were", console.Output, StringComparison.Ordinal);
         Assert.Contains("kept their state", console.Output, StringComparison.Ordinal);
         Assert.Contains("every user is on the silo the ring over the 2 survivors picks", console.Output, StringComparison.Ordinal);
+        Assert.Contains("the watch served by", console.Output, StringComparison.Ordinal);
+        Assert.Contains("and the resource refused the old holder's", console.Output, StringComparison.Ordinal);
+        Assert.Contains("alpha resigned and beta leads", console.Output, StringComparison.Ordinal);
 
         // Only now: on failure the run directory keeps the silo logs for whoever investigates.
         foreach (var created in Directory.GetDirectories(runs).Where(d => !existing.Contains(d)))
