@@ -24,8 +24,11 @@ public sealed class EtcdClusterFixture : IAsyncLifetime
     /// <summary>The etcd endpoint of the named silo, as <c>etcdctl --endpoints</c> takes it.</summary>
     public string Endpoint(string silo) => $"http://127.0.0.1:{_ports[IndexOf(silo)]}";
 
-    /// <summary>Every silo's endpoint, comma-separated.</summary>
-    public string AllEndpoints => string.Join(",", Silos.Select(Endpoint));
+    /// <summary>The etcd endpoint of the named silo without a scheme (<c>127.0.0.1:port</c>).</summary>
+    public string HostPort(string silo) => $"127.0.0.1:{_ports[IndexOf(silo)]}";
+
+    /// <summary>Every silo's endpoint as host:port, comma-separated.</summary>
+    public string AllHostPorts => string.Join(",", Silos.Select(HostPort));
 
     /// <summary>The silo whose replica leads now.</summary>
     public async Task<string> LeaderAsync()

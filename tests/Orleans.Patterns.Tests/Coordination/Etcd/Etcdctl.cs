@@ -96,6 +96,7 @@ public sealed class EtcdctlProcess : IAsyncDisposable
     private readonly string[] _args;
     private readonly ITestOutputHelper? _output;
     private readonly StringBuilder _stderr = new();
+    private int _disposed;
 
     internal EtcdctlProcess(Process process, string[] args, ITestOutputHelper? output)
     {
@@ -157,9 +158,28 @@ public sealed class EtcdctlProcess : IAsyncDisposable
         return lines;
     }
 
+    /// <summary>Sends SIGINT, as Ctrl+C would: etcdctl's lock and elect then release what they hold before exiting.</summary>
+    public void Interrupt()
+    {
+        if (SignalInterrupt(_process.Id) != 0)
+        {
+            throw new InvalidOperationException($"could not send SIGINT to etcdctl (pid {_process.Id}).");
+        }
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int Kill(int pid, int signal);
+
+    private static int SignalInterrupt(int pid) => Kill(pid, 2);
+
     /// <summary>Kills the process (SIGKILL: the way a crashed client goes away).</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
         if (!_process.HasExited)
         {
             _process.Kill(entireProcessTree: true);
