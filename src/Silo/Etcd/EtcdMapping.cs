@@ -71,15 +71,17 @@ internal static class EtcdMapping
             throw Invalid($"etcdserver: unknown compare result {(int)compare.Result}");
         }
 
-        // The operand is the union member the target names; another member (or none) reads as zero, as in etcd.
-        return new Compare(compare.Key.ToByteArray(), (CompareTarget)compare.Target, (CompareResult)compare.Result)
+        // The operand is the union member the target names; any other member (or none) leaves it zero, as in etcd.
+        var union = compare.TargetUnionCase;
+        var target = (CompareTarget)compare.Target;
+        return new Compare(compare.Key.ToByteArray(), target, (CompareResult)compare.Result)
         {
             RangeEnd = compare.RangeEnd.ToByteArray(),
-            Version = compare.TargetUnionCase == Api.Compare.TargetUnionOneofCase.Version ? compare.Version : 0,
-            CreateRevision = compare.TargetUnionCase == Api.Compare.TargetUnionOneofCase.CreateRevision ? compare.CreateRevision : 0,
-            ModRevision = compare.TargetUnionCase == Api.Compare.TargetUnionOneofCase.ModRevision ? compare.ModRevision : 0,
-            Value = compare.TargetUnionCase == Api.Compare.TargetUnionOneofCase.Value ? compare.Value.ToByteArray() : [],
-            Lease = compare.TargetUnionCase == Api.Compare.TargetUnionOneofCase.Lease ? compare.Lease : 0,
+            Version = target == CompareTarget.Version && union == Api.Compare.TargetUnionOneofCase.Version ? compare.Version : 0,
+            CreateRevision = target == CompareTarget.Create && union == Api.Compare.TargetUnionOneofCase.CreateRevision ? compare.CreateRevision : 0,
+            ModRevision = target == CompareTarget.Mod && union == Api.Compare.TargetUnionOneofCase.ModRevision ? compare.ModRevision : 0,
+            Value = target == CompareTarget.Value && union == Api.Compare.TargetUnionOneofCase.Value ? compare.Value.ToByteArray() : [],
+            Lease = target == CompareTarget.Lease && union == Api.Compare.TargetUnionOneofCase.Lease ? compare.Lease : 0,
         };
     }
 
