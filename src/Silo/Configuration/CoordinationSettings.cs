@@ -18,6 +18,13 @@ public sealed class CoordinationSettings
     [ConfigurationKeyName("timeout")]
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(3);
 
+    /// <summary>
+    /// Revisions of history the coordination store keeps for watchers and reads at old revisions; the Raft leader
+    /// compacts older ones (etcd's <c>--auto-compaction-mode=revision</c>). 0 keeps everything.
+    /// </summary>
+    [ConfigurationKeyName("auto_compaction_retention")]
+    public long AutoCompactionRetention { get; set; } = 10_000;
+
     /// <summary>Key prefix under which this cluster's entries live; must start with '/'.</summary>
     [ConfigurationKeyName("namespace")]
     public string Namespace { get; set; } = "/config";

@@ -20,6 +20,11 @@ internal sealed class CoordinationSettingsValidator : IValidateOptions<Coordinat
         }
 
         SettingsValidation.RequirePositive(failures, Prefix + "timeout", options.Timeout);
+        if (options.AutoCompactionRetention < 0)
+        {
+            failures.Add($"{Prefix}auto_compaction_retention ({options.AutoCompactionRetention}) must be 0 (keep all history) or a positive number of revisions");
+        }
+
         SettingsValidation.RequireRootedPath(failures, Prefix + "namespace", options.Namespace);
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }

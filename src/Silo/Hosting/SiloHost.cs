@@ -79,6 +79,7 @@ public static class SiloHost
         AddConfigurationSources(builder.Configuration, args);
 
         var settings = HostSettings.Bind(builder.Configuration);
+        var coordination = builder.Configuration.GetSection(CoordinationSettings.SectionName).Get<CoordinationSettings>() ?? new CoordinationSettings();
         var redis = settings.Cluster.Clustering == ClusteringKinds.Redis
             ? await RedisPreflight.ConnectOptionsAsync(settings.Cluster.Redis, cancellationToken)
             : null;
@@ -125,6 +126,7 @@ public static class SiloHost
                 o.HeartbeatInterval = settings.RaftHeartbeatInterval;
                 o.TickInterval = HostSettings.ReplicaTick;
                 o.RemovalGracePeriod = settings.Raft.RemovalGracePeriod ?? o.RemovalGracePeriod;
+                o.CoordinationRetention = coordination.AutoCompactionRetention;
             });
             silo.AddGossipMembership(o =>
             {

@@ -66,6 +66,8 @@ public sealed class PatternSettingsTests
         "coordination:endpoints:0", "127.0.0.1:2379")]
     [InlineData("coordination:namespace ('config') must start with '/'", "coordination:namespace", "config")]
     [InlineData("coordination:type must not be empty", "coordination:type", "")]
+    [InlineData("coordination:auto_compaction_retention (-5) must be 0 (keep all history) or a positive number of revisions",
+        "coordination:auto_compaction_retention", "-5")]
     public void Validation_failure_names_key_and_value(string expected, params string[] keysAndValues)
     {
         var pairs = keysAndValues.Chunk(2).Select(p => (p[0], p[1])).ToArray();

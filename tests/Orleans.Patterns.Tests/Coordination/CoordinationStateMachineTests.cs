@@ -30,6 +30,27 @@ public sealed class CoordinationStateMachineTests
     }
 
     [Fact]
+    public void SessionsPastTheLimitAreForgottenOldestFirst_AndAForgottenSessionsLaterCommandIsRefusedNotApplied()
+    {
+        var machine = new CoordinationStateMachine(CoordinationLimits.Default with { MaxSessions = 2 });
+        machine.Apply(Entry(1, "a", 1, new PutRequest(B("k"), B("a1"))));
+        machine.Apply(Entry(2, "b", 1, new PutRequest(B("k"), B("b1"))));
+        machine.Apply(Entry(3, "a", 2, new PutRequest(B("k"), B("a2")))); // a is now used more recently than b
+        machine.Apply(Entry(4, "c", 1, new PutRequest(B("k"), B("c1")))); // three sessions: b, the oldest, goes
+        Assert.Equal(2, machine.SessionCount);
+
+        var revision = machine.Store.Revision;
+        var expired = machine.Apply(Entry(5, "b", 2, new PutRequest(B("k"), B("b2"))))!;
+        Assert.Equal(CoordinationErrorCode.SessionExpired, expired.Error!.Code);
+        Assert.Contains("'b'", expired.Error.Message);
+        Assert.Equal(revision, machine.Store.Revision);
+
+        // The session goes on from there, and a's retry is still answered from memory.
+        Assert.Null(machine.Apply(Entry(6, "b", 3, new PutRequest(B("k"), B("b3"))))!.Error);
+        Assert.Equal("b3", S(machine.Store.Get("k")!.Value));
+    }
+
+    [Fact]
     public void ARetriedCommandAppliesOnce_AndGetsTheFirstOutcome()
     {
         var machine = new CoordinationStateMachine();
@@ -162,9 +183,9 @@ public sealed class CoordinationStateMachineTests
     public void ARestoredMachineStillAnswersRetriesWithTheFirstOutcome()
     {
         var machine = new CoordinationStateMachine();
-        var first = machine.Apply(Entry(1, "a", 7, new PutRequest(B("k"), B("v1")) { PrevKv = true }))!;
+        var first = machine.Apply(Entry(1, "a", 1, new PutRequest(B("k"), B("v1")) { PrevKv = true }))!;
         var restored = CoordinationStateMachine.Restore(machine.TakeSnapshot());
-        var retried = restored.Apply(Entry(2, "a", 7, new PutRequest(B("k"), B("v1")) { PrevKv = true }))!;
+        var retried = restored.Apply(Entry(2, "a", 1, new PutRequest(B("k"), B("v1")) { PrevKv = true }))!;
         Assert.Equal(Encode(first), Encode(retried));
         Assert.Equal(2, restored.Store.Revision);
     }

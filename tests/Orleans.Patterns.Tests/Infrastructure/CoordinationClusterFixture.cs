@@ -13,6 +13,9 @@ public sealed class CoordinationClusterFixture : IAsyncLifetime
 {
     public static readonly IReadOnlyList<string> Voters = ["Silo_0", "Silo_1", "Silo_2"];
 
+    /// <summary>Revisions of history kept: small, so a test sees the leader compact; tests that watch stay well within it.</summary>
+    public const long Retention = 300;
+
     public string DataRoot { get; } = Path.Combine(Path.GetTempPath(), "orleans-patterns-coordination-" + Guid.NewGuid().ToString("N"));
 
     public InProcessTestCluster Cluster { get; private set; } = null!;
@@ -28,6 +31,7 @@ public sealed class CoordinationClusterFixture : IAsyncLifetime
         {
             o.DataDirectory = DataRoot;
             o.InitialVoters = [.. Voters];
+            o.CoordinationRetention = Retention;
         }));
         Cluster = builder.Build();
         await Cluster.DeployAsync();

@@ -20,6 +20,9 @@ public sealed class CoordinationClient
     private readonly Lock _sessionLock = new();
     private int _readTarget;
 
+    // How long past its own wait a replica may take to answer a read before another replica is asked.
+    private static readonly TimeSpan LocalAnswerGrace = TimeSpan.FromSeconds(1);
+
     /// <param name="grains">Where the replica grains are reached.</param>
     /// <param name="replicas">The replicas' names (the silos' names), asked again on every retry.</param>
     /// <param name="clientId">
@@ -47,7 +50,7 @@ public sealed class CoordinationClient
     {
         var query = CoordinationWire.EncodeQuery(new CoordinationQuery.Range(request));
         var answer = request.Serializable
-            ? await AnyReplicaAsync(replica => replica.Query(query), cancellationToken)
+            ? await AnyReplicaAsync(replica => replica.Query(query), LocalAnswerGrace, cancellationToken)
             : await _router.CallLeaderAsync(replica => replica.Query(query), cancellationToken);
         return CoordinationWire.DecodeAnswer<RangeResponse>(answer);
     }
@@ -96,7 +99,7 @@ public sealed class CoordinationClient
     public async Task<WatchResponse> WatchOnceAsync(WatchRequest request, TimeSpan maxWait, CancellationToken cancellationToken = default)
     {
         var query = CoordinationWire.EncodeQuery(new CoordinationQuery.Watch(request));
-        return CoordinationWire.DecodeAnswer<WatchResponse>(await AnyReplicaAsync(replica => replica.Watch(query, maxWait), cancellationToken));
+        return CoordinationWire.DecodeAnswer<WatchResponse>(await AnyReplicaAsync(replica => replica.Watch(query, maxWait), maxWait + LocalAnswerGrace, cancellationToken));
     }
 
     /// <summary>
@@ -155,8 +158,12 @@ public sealed class CoordinationClient
         }
     }
 
-    /// <summary>A read any replica may serve: the local one first, then the others in turn, then the leader's router.</summary>
-    private async Task<byte[]> AnyReplicaAsync(Func<IRaftReplicaGrain, Task<byte[]>> call, CancellationToken cancellationToken)
+    /// <summary>
+    /// A read any replica may serve: the local one first, then the leader's router. A replica that does not answer
+    /// within <paramref name="patience"/> is given up on (its silo may have crashed with the call in flight, which
+    /// fails the call only at its response timeout); the read is safe to repeat elsewhere.
+    /// </summary>
+    private async Task<byte[]> AnyReplicaAsync(Func<IRaftReplicaGrain, Task<byte[]>> call, TimeSpan patience, CancellationToken cancellationToken)
     {
         var replicas = _router.Replicas;
         var first = LocalReplica is { } local && replicas.Contains(local) ? local : _router.Leader ?? (replicas.Count > 0 ? replicas[(int)((uint)_readTarget++ % (uint)replicas.Count)] : null);
@@ -164,10 +171,21 @@ public sealed class CoordinationClient
         {
             try
             {
-                return await call(_grains.GetGrain<IRaftReplicaGrain>(first)).WaitAsync(cancellationToken);
+                var attempt = call(_grains.GetGrain<IRaftReplicaGrain>(first));
+                try
+                {
+                    return await attempt.WaitAsync(patience, cancellationToken);
+                }
+                catch (TimeoutException)
+                {
+                    RaftLeaderRouter.Observe(attempt);
+                    throw;
+                }
             }
-            catch (Exception e) when (e is TimeoutException or OrleansException && e is not NotLeaderException)
+            catch (Exception e) when (e is TimeoutException || (e is OrleansException && e is not NotLeaderException) ||
+                                      (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
             {
+                // (A call the runtime cancels, its target silo stopping, surfaces as a TaskCanceledException.)
                 // That replica's silo is gone or busy: fall through to any replica that answers.
             }
         }

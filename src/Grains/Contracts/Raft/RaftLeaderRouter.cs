@@ -78,9 +78,11 @@ public sealed class RaftLeaderRouter(IGrainFactory grains, Func<IReadOnlyList<st
                     continue; // go straight to the hinted leader
                 }
             }
-            catch (Exception e) when (e is OutcomeUnknownException or TimeoutException or OrleansException)
+            catch (Exception e) when (e is OutcomeUnknownException or TimeoutException or OrleansException ||
+                                      (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
             {
-                // Leadership moved, the replica's silo is gone, or the call timed out: ask around again.
+                // Leadership moved, the replica's silo is gone (a call the runtime cancels as its silo stops surfaces
+                // as a TaskCanceledException), or the call timed out: ask around again.
                 last = e;
                 _leader = null;
             }

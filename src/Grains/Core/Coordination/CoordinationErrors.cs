@@ -20,6 +20,13 @@ public enum CoordinationErrorCode : byte
 
     /// <summary>A client session command older than the last one applied for that client.</summary>
     StaleSequence = 15,
+
+    /// <summary>
+    /// A client session the store no longer remembers (evicted as the least recently used, see
+    /// <see cref="CoordinationLimits.MaxSessions"/>) sent a command after its first: whether an earlier try of it
+    /// applied cannot be told, so it is not applied; the session goes on from here.
+    /// </summary>
+    SessionExpired = 16,
 }
 
 /// <summary>
@@ -72,6 +79,12 @@ public sealed record CoordinationLimits
     /// (3/2 × election ticks × heartbeat, 2 s with its defaults).
     /// </summary>
     public long MinLeaseTtlSeconds { get; init; } = 2;
+
+    /// <summary>
+    /// Client sessions remembered for exactly-once retries (Raft thesis §6.3); past it the session whose last command
+    /// is oldest is forgotten, deterministically on every replica.
+    /// </summary>
+    public int MaxSessions { get; init; } = 10_000;
 
     /// <summary>etcd's <c>MaxLeaseTTL</c>.</summary>
     public long MaxLeaseTtlSeconds { get; init; } = 9_000_000_000;

@@ -53,13 +53,33 @@ public sealed class CoordinationStateMachine
                 CoordinationErrorCode.StaleSequence, $"command {command.Sequence} of client '{command.ClientId}' is older than its last applied one ({last.Sequence})", 0));
         }
 
-        var result = Execute(command.Request, entry.Data.Length, entry.Index);
+        var result = session && command.Sequence != 1 && !_sessions.ContainsKey(command.ClientId)
+            ? new CoordinationResult(entry.Index, null, new CoordinationError(
+                CoordinationErrorCode.SessionExpired,
+                $"command {command.Sequence} of client '{command.ClientId}' arrived after the store forgot that session; it was not applied (an earlier try may have been)",
+                0))
+            : Execute(command.Request, entry.Data.Length, entry.Index);
         if (session)
         {
             _sessions[command.ClientId] = (command.Sequence, result);
+            if (_sessions.Count > Store.Limits.MaxSessions)
+            {
+                ForgetOldestSession();
+            }
         }
 
         return result;
+    }
+
+    /// <summary>Number of client sessions remembered.</summary>
+    public int SessionCount => _sessions.Count;
+
+    // The session whose last command applied earliest; each result's index is where its command applied, so every
+    // replica picks the same one.
+    private void ForgetOldestSession()
+    {
+        var oldest = _sessions.MinBy(s => s.Value.Result.Index).Key;
+        _sessions.Remove(oldest);
     }
 
     public byte[] TakeSnapshot()

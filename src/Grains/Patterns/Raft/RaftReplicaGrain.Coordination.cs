@@ -102,26 +102,32 @@ internal sealed partial class RaftReplicaGrain
     }
 
     /// <summary>
-    /// A leader's lease duties, each tick: on taking office, extend every lease on its own clock (etcd's promote, so
-    /// a lease never expires early for the time no leader watched it); then expire the leases past their deadline.
-    /// One clock command at a time, each through the log, so every replica removes the same keys at the same revision.
+    /// A leader's housekeeping, each tick: on taking office, extend every lease on its own clock (etcd's promote, so
+    /// a lease never expires early for the time no leader watched it); compact history past the retention; expire the
+    /// leases past their deadline. One such command at a time, each through the log, so every replica removes the
+    /// same keys and history at the same revision.
     /// </summary>
-    private void DriveLeaseClock()
+    private void DriveLeaderHousekeeping()
     {
-        if (_node.Role != RaftRole.Leader || _leaseCommandIndex != 0)
+        if (_node.Role != RaftRole.Leader || _housekeepingIndex != 0)
         {
             return;
         }
 
+        var store = _state.Coordination.Store;
         ICoordinationWrite? command = null;
         if (_leasesPromotedTerm != _node.Term)
         {
             command = new PromoteLeasesRequest(NowMillis);
         }
+        else if (_options.CoordinationRetention > 0 && store.Revision - store.CompactRevision >= 2 * _options.CoordinationRetention)
+        {
+            command = new CompactionRequest(store.Revision - _options.CoordinationRetention);
+        }
         else if (Now >= _nextLeaseCheck)
         {
             _nextLeaseCheck = Now + LeaseCheckInterval;
-            if (_state.Coordination.Store.NextLeaseDeadlineMillis is { } next && next <= NowMillis)
+            if (store.NextLeaseDeadlineMillis is { } next && next <= NowMillis)
             {
                 command = new ExpireLeasesRequest(NowMillis);
             }
@@ -130,7 +136,7 @@ internal sealed partial class RaftReplicaGrain
         // No session: a clock command is idempotent, and a sequence number would not survive a leader change.
         if (command is not null && _node.Propose(CoordinationWire.ToEntry(new CoordinationCommand("", 0, command))) is RequestOutcome.Accepted accepted)
         {
-            _leaseCommandIndex = accepted.Index;
+            _housekeepingIndex = accepted.Index;
         }
     }
 

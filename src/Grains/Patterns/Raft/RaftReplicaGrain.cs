@@ -49,10 +49,10 @@ internal sealed partial class RaftReplicaGrain(
     // Completed (and replaced) whenever entries are applied: what a waiting watch poll wakes on.
     private TaskCompletionSource _applied = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    // Lease clock duties of a leader: the term whose leases this replica extended on taking office, and the index of
-    // the clock command (promote or expire) it has in flight, if any.
+    // A leader's housekeeping: the term whose leases this replica extended on taking office, and the index of the
+    // housekeeping command (lease promote or expiry, history compaction) it has in flight, if any.
     private long _leasesPromotedTerm = -1;
-    private long _leaseCommandIndex;
+    private long _housekeepingIndex;
     private TimeSpan _nextLeaseCheck;
     private string _name = "";
     private long _startTimestamp;
@@ -318,7 +318,7 @@ internal sealed partial class RaftReplicaGrain(
     private Task OnTickAsync()
     {
         _node.AdvanceClock(Now);
-        DriveLeaseClock();
+        DriveLeaderHousekeeping();
         return DrainAsync();
     }
 
@@ -439,9 +439,9 @@ internal sealed partial class RaftReplicaGrain(
 
             var outcome = _state.Apply(entry);
             applied = true;
-            if (entry.Index >= _leaseCommandIndex)
+            if (entry.Index >= _housekeepingIndex)
             {
-                _leaseCommandIndex = 0;
+                _housekeepingIndex = 0;
             }
 
             if (outcome is CoordinationResult { Response: PromoteLeasesResponse } && entry.Term == _node.Term && _node.Role == RaftRole.Leader)
@@ -555,7 +555,7 @@ internal sealed partial class RaftReplicaGrain(
         }
 
         _pendingCoordination.Clear();
-        _leaseCommandIndex = 0;
+        _housekeepingIndex = 0;
 
         foreach (var (_, (_, done)) in _pendingConfigChanges)
         {

@@ -27,6 +27,13 @@ public sealed class RaftReplicaOptions
     /// <summary>How often the replica's timer drives the core's clock.</summary>
     public TimeSpan TickInterval { get; set; } = TimeSpan.FromMilliseconds(10);
 
+    /// <summary>
+    /// Revisions of coordination-store history kept for watchers and reads at old revisions: once twice this many have
+    /// accumulated, the leader proposes a compaction to the last <see cref="CoordinationRetention"/> revisions (one
+    /// command through the log, so every replica compacts at the same point). 0 keeps all history.
+    /// </summary>
+    public long CoordinationRetention { get; set; } = 10_000;
+
     /// <summary>Take a snapshot and compact the log once this many entries were applied since the last one.</summary>
     public int SnapshotEveryEntries { get; set; } = 10_000;
 

@@ -109,6 +109,36 @@ public sealed class CoordinationClusterTests(CoordinationClusterFixture fixture,
     }
 
     [Fact]
+    public async Task The_leader_compacts_history_past_the_retention_and_old_revisions_are_refused_naming_the_compaction()
+    {
+        var client = fixture.NewClient("compaction");
+        var first = (await client.PutAsync(new PutRequest(B("/compaction/k"), B("0")))).Revision;
+        for (var i = 1; i <= 2 * CoordinationClusterFixture.Retention; i++)
+        {
+            await client.PutAsync(new PutRequest(B("/compaction/k"), B($"{i}")));
+        }
+
+        CoordinationException? refused = null;
+        await Eventually.WaitAsync(
+            async () =>
+            {
+                refused = await Record.ExceptionAsync(() => client.RangeAsync(new RangeRequest(B("/compaction/k")) { Revision = first })) as CoordinationException;
+                return refused is not null;
+            },
+            TimeSpan.FromSeconds(10),
+            () => $"the leader compacting past revision {first}");
+        Assert.Equal(CoordinationErrorCode.Compacted, refused!.Code);
+        Assert.True(refused.Error.Revision >= first, $"compacted through {refused.Error.Revision}, not past {first}");
+        Assert.Contains($"compacted revision {refused.Error.Revision}", refused.Message);
+
+        // The retained window still answers, and a watch from before it is refused with the same revision named.
+        var current = await client.RangeAsync(new RangeRequest(B("/compaction/k")));
+        Assert.Equal("600", S((await client.RangeAsync(new RangeRequest(B("/compaction/k")) { Revision = current.Revision })).Kvs.Single().Value));
+        var watch = await Assert.ThrowsAsync<CoordinationException>(() => client.WatchOnceAsync(new WatchRequest(B("/compaction/k")) { StartRevision = first }, TimeSpan.Zero));
+        Assert.Equal(CoordinationErrorCode.Compacted, watch.Code);
+    }
+
+    [Fact]
     public async Task Commands_are_checked_where_they_arrive()
     {
         var leader = fixture.NewClient("bad");

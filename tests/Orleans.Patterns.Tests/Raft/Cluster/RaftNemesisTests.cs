@@ -2,7 +2,9 @@ using System.Collections.Concurrent;
 using System.Collections.Immutable;
 using System.Diagnostics;
 using System.Globalization;
+using System.Text;
 using Orleans.Patterns.Chaos;
+using Orleans.Patterns.Coordination;
 using Orleans.Patterns.History;
 using Orleans.Patterns.Placement;
 using Orleans.Patterns.Raft;
@@ -33,10 +35,15 @@ public sealed class RaftNemesisTests(ITestOutputHelper output) : IAsyncLifetime
     private const string SeedVariable = "RAFT_NEMESIS_SEED";
     private const int DefaultSeed = 20260427;
     private const int Sessions = 4;
+
+    // The coordination store's sessions take client numbers after the key/value store's, and keys of their own, so the
+    // checker judges both stores in one history (it partitions by key).
+    private const int CoordinationSessions = 3;
     private const int Rounds = 2;
 
     // Few keys, so operations on one key overlap a lot: that is where a stale read or a lost write shows.
     private static readonly string[] Keys = ["k0", "k1", "k2"];
+    private static readonly string[] CoordinationKeys = ["c0", "c1", "c2"];
     private static readonly ImmutableArray<string> RaftOnly = [nameof(IRaftReplicaGrain)];
     private static readonly TimeSpan SettleDeadline = TimeSpan.FromSeconds(30);
 
@@ -101,8 +108,22 @@ public sealed class RaftNemesisTests(ITestOutputHelper output) : IAsyncLifetime
                 .Select(i => new RaftKvClient(_cluster.Client, _voters, $"nemesis-{_seed}-{i}") { Deadline = TimeSpan.FromSeconds(4) })
                 .ToList();
 
+            var coordination = Enumerable.Range(0, CoordinationSessions)
+                .Select(i => new CoordinationClient(_cluster.Client, () => _voters, $"nemesis-coordination-{_seed}-{i}-{Guid.NewGuid():N}", sessions: 1))
+                .ToList();
+            coordination.ForEach(c => c.Router.Deadline = TimeSpan.FromSeconds(4));
+
+            // A watch on the coordination keys, served by a replica the nemesis may kill: it must see every change
+            // once, in order, whichever replica serves it after a crash.
+            var watchFrom = (await coordination[0].RangeAsync(new RangeRequest(CoordinationPrefix) { RangeEnd = ByteKeys.PrefixEnd(CoordinationPrefix), CountOnly = true })).Revision + 1;
+            var watched = new List<Event>();
+            using var stopWatch = new CancellationTokenSource();
+            var watcher = Task.Run(() => WatchAsync(watchFrom, watched, stopWatch.Token));
+
             // Each session gets its own Random derived from the seed, so its sequence of operations replays.
             var workload = sessions.Select((kv, i) => Task.Run(() => RunSessionAsync(i, kv, new Random(HashCode.Combine(_seed, i)), history, errors, stop.Token))).ToList();
+            workload.AddRange(coordination.Select((c, i) => Task.Run(() =>
+                RunCoordinationSessionAsync(Sessions + i, c, new Random(HashCode.Combine(_seed, Sessions + i)), history, errors, stop.Token))));
             await RunNemesisAsync(new Random(_seed));
             await stop.CancelAsync();
             await Task.WhenAll(workload);
@@ -123,6 +144,20 @@ public sealed class RaftNemesisTests(ITestOutputHelper output) : IAsyncLifetime
                     history.Complete(handle, ok: true, output: read.Value);
                 }
             }
+
+            foreach (var (c, i) in coordination.Select((c, i) => (c, i)))
+            {
+                foreach (var key in CoordinationKeys)
+                {
+                    var handle = history.Invoke(Sessions + i, HistoryOpKind.Get, key);
+                    var read = await c.RangeAsync(new RangeRequest(Encoding.UTF8.GetBytes(key)));
+                    history.Complete(handle, ok: true, output: Value(read));
+                }
+            }
+
+            await CheckWatchAsync(coordination[0], watchFrom, watched);
+            await stopWatch.CancelAsync();
+            await watcher;
 
             var digests = await WaitForConvergenceAsync();
             output.WriteLine($"{clock.Elapsed.TotalSeconds:F1} s: converged on leader {leader}: " +
@@ -199,6 +234,150 @@ public sealed class RaftNemesisTests(ITestOutputHelper output) : IAsyncLifetime
             // Pacing, not synchronisation: keeps four sessions from saturating two cores.
             await Task.Delay(random.Next(2, 12), CancellationToken.None);
         }
+    }
+
+    private static readonly byte[] CoordinationPrefix = "c"u8.ToArray();
+
+    private static string? Value(RangeResponse response) => response.Kvs.Count == 0 ? null : Encoding.UTF8.GetString(response.Kvs[0].Value);
+
+    /// <summary>
+    /// A session of the coordination store: linearizable gets, puts, deletes, compare-and-swaps as txns (compare the
+    /// value, or that the key does not exist), and two-key txns (read one key, write another, atomically).
+    /// </summary>
+    private static async Task RunCoordinationSessionAsync(
+        int client,
+        CoordinationClient store,
+        Random random,
+        HistoryRecorder history,
+        ConcurrentDictionary<string, int> errors,
+        CancellationToken stop)
+    {
+        var seen = new Dictionary<string, string?>(StringComparer.Ordinal);
+        for (var n = 0; !stop.IsCancellationRequested; n++)
+        {
+            var key = CoordinationKeys[random.Next(CoordinationKeys.Length)];
+            var k = Encoding.UTF8.GetBytes(key);
+            var value = $"{client}.{n}";
+            var v = Encoding.UTF8.GetBytes(value);
+            var roll = random.Next(20);
+            var op = roll < 7 ? HistoryOpKind.Get : roll < 12 ? HistoryOpKind.Put : roll < 16 ? HistoryOpKind.Cas : roll < 17 ? HistoryOpKind.Delete : HistoryOpKind.Txn;
+            var other = CoordinationKeys[(Array.IndexOf(CoordinationKeys, key) + 1) % CoordinationKeys.Length];
+            var expected = op == HistoryOpKind.Cas ? seen.GetValueOrDefault(key) : null;
+            var handle = op switch
+            {
+                HistoryOpKind.Txn => history.InvokeTxn(client, [new HistoryTxnOp { Op = HistoryOpKind.Get, Key = key }, new HistoryTxnOp { Op = HistoryOpKind.Put, Key = other, Value = value }]),
+                HistoryOpKind.Cas => history.Invoke(client, op, key, value, expected),
+                HistoryOpKind.Put => history.Invoke(client, op, key, value),
+                _ => history.Invoke(client, op, key),
+            };
+            try
+            {
+                switch (op)
+                {
+                    case HistoryOpKind.Get:
+                        var read = Value(await store.RangeAsync(new RangeRequest(k), CancellationToken.None));
+                        history.Complete(handle, ok: true, output: read);
+                        seen[key] = read;
+                        break;
+                    case HistoryOpKind.Put:
+                        await store.PutAsync(new PutRequest(k, v), CancellationToken.None);
+                        history.Complete(handle, ok: true);
+                        seen[key] = value;
+                        break;
+                    case HistoryOpKind.Delete:
+                        await store.DeleteRangeAsync(new DeleteRangeRequest(k), CancellationToken.None);
+                        history.Complete(handle, ok: true);
+                        seen[key] = null;
+                        break;
+                    case HistoryOpKind.Cas:
+                        var compare = expected is null
+                            ? new Compare(k, CompareTarget.Create, CompareResult.Equal) { CreateRevision = 0 }
+                            : new Compare(k, CompareTarget.Value, CompareResult.Equal) { Value = Encoding.UTF8.GetBytes(expected) };
+                        var swap = await store.TxnAsync(new TxnRequest([compare], [new PutRequest(k, v)], [new RangeRequest(k)]), CancellationToken.None);
+                        history.Complete(handle, ok: true, swapped: swap.Succeeded);
+                        seen[key] = swap.Succeeded ? value : Value(swap.Responses[0].ResponseRange!);
+                        break;
+                    default:
+                        var txn = await store.TxnAsync(new TxnRequest([], [new RangeRequest(k), new PutRequest(Encoding.UTF8.GetBytes(other), v)], []), CancellationToken.None);
+                        var got = Value(txn.Responses[0].ResponseRange!);
+                        history.Complete(handle, ok: true, txnResults:
+                        [
+                            new HistoryTxnOp { Op = HistoryOpKind.Get, Key = key, Output = got },
+                            new HistoryTxnOp { Op = HistoryOpKind.Put, Key = other, Value = value },
+                        ]);
+                        seen[key] = got;
+                        seen[other] = value;
+                        break;
+                }
+            }
+            catch (Exception e) when (e is TimeoutException or OrleansException)
+            {
+                history.Unknown(handle);
+                errors.AddOrUpdate($"coordination {op} {e.GetType().Name}", 1, (_, c) => c + 1);
+            }
+
+            await Task.Delay(random.Next(2, 12), CancellationToken.None);
+        }
+    }
+
+    /// <summary>Follows the coordination keys from <paramref name="from"/>, served first by Silo_1's replica (which the nemesis may kill).</summary>
+    private async Task WatchAsync(long from, List<Event> watched, CancellationToken stop)
+    {
+        var watcher = new CoordinationClient(_cluster.Client, () => _voters, $"nemesis-watch-{Guid.NewGuid():N}") { LocalReplica = "Silo_1" };
+        var request = new WatchRequest(CoordinationPrefix) { RangeEnd = ByteKeys.PrefixEnd(CoordinationPrefix), StartRevision = from, PrevKv = true };
+        while (!stop.IsCancellationRequested)
+        {
+            try
+            {
+                await foreach (var response in watcher.WatchAsync(request, TimeSpan.FromMilliseconds(300), stop))
+                {
+                    lock (watched)
+                    {
+                        watched.AddRange(response.Events);
+                        request = request with { StartRevision = watched.Count > 0 ? watched[^1].Kv.ModRevision + 1 : from };
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e) when (!stop.IsCancellationRequested)
+            {
+                // Every replica unreachable for a while (a crash during a partition): resume from the last revision seen.
+                output.WriteLine($"watch: {e.GetType().Name}: {e.Message}; resuming from revision {request.StartRevision}");
+                await Task.Delay(100, CancellationToken.None);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The watch saw exactly the store's history of the coordination keys since it started: every event once, in
+    /// revision order, none missing, with the same values, although the replica serving it crashed and restarted.
+    /// </summary>
+    private async Task CheckWatchAsync(CoordinationClient reader, long from, List<Event> watched)
+    {
+        var request = new WatchRequest(CoordinationPrefix) { RangeEnd = ByteKeys.PrefixEnd(CoordinationPrefix), StartRevision = from, PrevKv = true };
+        var truth = (await reader.WatchOnceAsync(request, TimeSpan.Zero)).Events;
+        await Eventually.WaitAsync(
+            () =>
+            {
+                lock (watched)
+                {
+                    return Task.FromResult(watched.Count >= truth.Count);
+                }
+            },
+            SettleDeadline,
+            () => $"the watch catching up with {truth.Count} events (has {watched.Count})");
+        static string Show(Event e) => $"{e.Kv.ModRevision} {e.Type} {Encoding.UTF8.GetString(e.Kv.Key)}={Encoding.UTF8.GetString(e.Kv.Value)} prev {(e.PrevKv is null ? "-" : Encoding.UTF8.GetString(e.PrevKv.Value))}";
+        List<string> seen;
+        lock (watched)
+        {
+            seen = watched.Select(Show).ToList();
+        }
+
+        output.WriteLine($"watch: {seen.Count} events from revision {from}, the store's history has {truth.Count}");
+        Assert.Equal(truth.Select(Show), seen);
     }
 
     private async Task RunNemesisAsync(Random random)
