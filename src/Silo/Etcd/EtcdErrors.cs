@@ -26,6 +26,7 @@ internal static class EtcdErrors
     public const string InvalidSortOption = "etcdserver: invalid sort option";
     public const string NoLeader = "etcdserver: no leader";
     public const string Timeout = "etcdserver: request timed out";
+    public const string TimeoutUnknownOutcome = "etcdserver: request timed out, possibly due to previous leader failure";
 
     /// <summary>A store refusal as etcd reports it.</summary>
     public static RpcException ToRpc(CoordinationException e) => e.Code switch
@@ -44,6 +45,9 @@ internal static class EtcdErrors
         CoordinationErrorCode.LeaseNotFound => new(new Status(StatusCode.NotFound, LeaseNotFound)),
         CoordinationErrorCode.LeaseExists => new(new Status(StatusCode.FailedPrecondition, LeaseExists)),
         CoordinationErrorCode.LeaseTtlTooLarge => new(new Status(StatusCode.OutOfRange, LeaseTtlTooLarge)),
+        // The session that carried the write was forgotten, so whether an earlier try applied is unknown: etcd says
+        // the same of a proposal lost with a leader.
+        CoordinationErrorCode.SessionExpired => new(new Status(StatusCode.Unavailable, TimeoutUnknownOutcome)),
         _ => new(new Status(StatusCode.Internal, $"etcdserver: {e.Message}")),
     };
 

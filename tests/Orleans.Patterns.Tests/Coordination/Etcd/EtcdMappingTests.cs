@@ -163,6 +163,7 @@ public sealed class EtcdMappingTests
     [InlineData(CoordinationErrorCode.LeaseNotFound, StatusCode.NotFound, "etcdserver: requested lease not found")]
     [InlineData(CoordinationErrorCode.LeaseExists, StatusCode.FailedPrecondition, "etcdserver: lease already exists")]
     [InlineData(CoordinationErrorCode.LeaseTtlTooLarge, StatusCode.OutOfRange, "etcdserver: too large lease TTL")]
+    [InlineData(CoordinationErrorCode.SessionExpired, StatusCode.Unavailable, "etcdserver: request timed out, possibly due to previous leader failure")]
     public void Store_refusals_become_etcds_status_and_exact_message(CoordinationErrorCode code, StatusCode status, string message)
     {
         var rpc = EtcdErrors.ToRpc(new CoordinationException(new CoordinationError(code, "store's own wording", 0)));

@@ -44,6 +44,20 @@ public sealed class EtcdctlWatchLeaseTests(EtcdClusterFixture fixture, ITestOutp
     }
 
     [Fact]
+    public async Task A_watch_from_a_compacted_revision_is_canceled_with_etcds_compaction_error()
+    {
+        var etcdctl = new Etcdctl(fixture.Endpoint(EtcdClusterFixture.Silos[2]), output);
+        var first = Revision(Json(await etcdctl.OkAsync("put", "/watch-compacted/k", "1", "-w", "json")));
+        var second = Revision(Json(await etcdctl.OkAsync("put", "/watch-compacted/k", "2", "-w", "json")));
+        await etcdctl.OkAsync("compaction", second.ToString());
+
+        var watch = await etcdctl.RunAsync(["watch", $"--rev={first}", "/watch-compacted/k"], timeout: TimeSpan.FromSeconds(20));
+        Assert.NotEqual(0, watch.ExitCode);
+        Assert.Contains("watch was canceled (etcdserver: mvcc: required revision has been compacted)", watch.Stderr);
+        Assert.Equal("", watch.Stdout);
+    }
+
+    [Fact]
     public async Task A_key_on_a_lease_disappears_when_the_lease_expires_and_keep_alive_renews_it()
     {
         var etcdctl = new Etcdctl(fixture.Endpoint(EtcdClusterFixture.Silos[1]), output);
