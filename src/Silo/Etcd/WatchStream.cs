@@ -121,14 +121,23 @@ internal sealed partial class WatchStream(EtcdMember member, ILogger logger, Can
         // "From now" is fixed here by a linearizable read, so a watch created after a write a client saw acknowledged
         // never misses it, even on a replica that lags. A given start is served as is.
         long current;
-        if (request.StartRevision <= 0)
+        try
         {
-            current = (await member.Client.RangeAsync(new RangeRequest(request.Key) { RangeEnd = request.RangeEnd, CountOnly = true }, streamCancelled)).Revision;
-            request = request with { StartRevision = current + 1 };
+            if (request.StartRevision <= 0)
+            {
+                current = (await member.Client.RangeAsync(new RangeRequest(request.Key) { RangeEnd = request.RangeEnd, CountOnly = true }, streamCancelled)).Revision;
+                request = request with { StartRevision = current + 1 };
+            }
+            else
+            {
+                current = await member.LocalRevisionAsync(streamCancelled);
+            }
         }
-        else
+        catch (Exception e) when (!streamCancelled.IsCancellationRequested && EtcdErrors.ToRpc(e, streamCancelled) is { } refusal)
         {
-            current = await member.LocalRevisionAsync(streamCancelled);
+            // No leader to fix "now" with (or the key is refused): this create fails, the stream and its watchers go on.
+            Refuse(refusal.Status.Detail);
+            return;
         }
 
         var watcher = new Watcher(id, request, create.ProgressNotify, CancellationTokenSource.CreateLinkedTokenSource(streamCancelled));
