@@ -55,6 +55,14 @@ public sealed class EtcdctlKeyValueTests(EtcdClusterFixture fixture, ITestOutput
         var limited = Json(await etcdctl.OkAsync("get", "/range/", "--prefix", "--limit=1", "-w", "json"));
         Assert.True(limited.GetProperty("more").GetBoolean());
         Assert.Equal(3, limited.GetProperty("count").GetInt64());
+        Assert.Equal("/range/b\n\n/range/c\n\n", await etcdctl.OkAsync("get", "/range/b", "--from-key", "--keys-only", "--limit=2"));
+
+        // Previous values on put and delete.
+        Assert.Equal("OK\n/range/a\n3\n", await etcdctl.OkAsync("put", "/range/a", "4", "--prev-kv"));
+        Assert.Equal("1\n/range/a\n4\n", await etcdctl.OkAsync("del", "/range/a", "--prev-kv"));
+        var ignored = await etcdctl.RunAsync(["put", "/range/a", "--ignore-value"]);
+        Assert.NotEqual(0, ignored.ExitCode);
+        Assert.Contains("etcdserver: key not found", ignored.Stderr);
     }
 
     [Fact]
