@@ -28,5 +28,10 @@ internal sealed partial class WatchService(EtcdMember member, ILogger<WatchServi
         {
             // The client went away or the endpoint stops: nothing to answer.
         }
+        finally
+        {
+            // Whatever ended the loop, the watchers and the writer stop before the stream is disposed.
+            await call.CancelAsync();
+        }
     }
 }

@@ -9,15 +9,19 @@ namespace Orleans.Patterns.Silo.Etcd;
 /// The watchers of one Watch stream. Requests are handled in arrival order, and each create is answered (created, with
 /// its id) before the next request is read, because etcd clients pair created answers with their creates by order.
 /// Each watcher then runs <see cref="CoordinationClient.WatchAsync"/> on this silo's replica and forwards what it
-/// yields; all answers leave through one channel, so one writer owns the gRPC stream. A cancelled watcher sends nothing
-/// after its canceled answer: both happen under the watcher's lock.
+/// yields; all answers leave through one bounded channel, so one writer owns the gRPC stream and a client that reads
+/// slowly slows its watchers' polling down (HTTP/2 flow control reaches back to the store) instead of piling answers up
+/// in memory. A cancelled watcher sends nothing after its canceled answer: both pass through the watcher's gate.
 /// </summary>
 internal sealed partial class WatchStream(EtcdMember member, ILogger logger, CancellationToken streamCancelled) : IAsyncDisposable
 {
     /// <summary>etcd's id for answers that belong to no watcher (clientv3's <c>InvalidWatchID</c>).</summary>
     public const long NoWatch = -1;
 
-    private readonly Channel<Api.WatchResponse> _out = Channel.CreateUnbounded<Api.WatchResponse>(new UnboundedChannelOptions { SingleReader = true });
+    private const int QueuedAnswers = 256;
+
+    private readonly Channel<Api.WatchResponse> _out =
+        Channel.CreateBounded<Api.WatchResponse>(new BoundedChannelOptions(QueuedAnswers) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
     private readonly Dictionary<long, Watcher> _watchers = [];
     private readonly List<Watcher> _created = [];
     private readonly Lock _lock = new();
@@ -40,7 +44,7 @@ internal sealed partial class WatchStream(EtcdMember member, ILogger logger, Can
                 await CreateAsync(request.CreateRequest);
                 break;
             case Api.WatchRequest.RequestUnionOneofCase.CancelRequest:
-                Cancel(request.CancelRequest.WatchId);
+                await CancelAsync(request.CancelRequest.WatchId);
                 break;
             case Api.WatchRequest.RequestUnionOneofCase.ProgressRequest:
                 await ProgressAsync();
@@ -83,7 +87,7 @@ internal sealed partial class WatchStream(EtcdMember member, ILogger logger, Can
         }
         catch (RpcException e)
         {
-            Refuse(e.Status.Detail);
+            await RefuseAsync(e.Status.Detail);
             return;
         }
 
@@ -114,7 +118,7 @@ internal sealed partial class WatchStream(EtcdMember member, ILogger logger, Can
 
         if (id == NoWatch)
         {
-            Refuse($"mvcc: watch id {create.WatchId} is invalid or already in use on this stream");
+            await RefuseAsync($"mvcc: watch id {create.WatchId} is invalid or already in use on this stream");
             return;
         }
 
@@ -136,7 +140,7 @@ internal sealed partial class WatchStream(EtcdMember member, ILogger logger, Can
         catch (Exception e) when (!streamCancelled.IsCancellationRequested && EtcdErrors.ToRpc(e, streamCancelled) is { } refusal)
         {
             // No leader to fix "now" with (or the key is refused): this create fails, the stream and its watchers go on.
-            Refuse(refusal.Status.Detail);
+            await RefuseAsync(refusal.Status.Detail);
             return;
         }
 
@@ -147,14 +151,14 @@ internal sealed partial class WatchStream(EtcdMember member, ILogger logger, Can
             _created.Add(watcher);
         }
 
-        _out.Writer.TryWrite(new Api.WatchResponse { Header = member.Header(current), WatchId = id, Created = true });
+        await _out.Writer.WriteAsync(new Api.WatchResponse { Header = member.Header(current), WatchId = id, Created = true }, streamCancelled);
         watcher.Running = RunAsync(watcher);
     }
 
-    private void Refuse(string reason) =>
-        _out.Writer.TryWrite(new Api.WatchResponse { Header = member.Header(0), WatchId = NoWatch, Created = true, Canceled = true, CancelReason = reason });
+    private ValueTask RefuseAsync(string reason) =>
+        _out.Writer.WriteAsync(new Api.WatchResponse { Header = member.Header(0), WatchId = NoWatch, Created = true, Canceled = true, CancelReason = reason }, streamCancelled);
 
-    private void Cancel(long id)
+    private async Task CancelAsync(long id)
     {
         Watcher? watcher;
         lock (_lock)
@@ -166,7 +170,10 @@ internal sealed partial class WatchStream(EtcdMember member, ILogger logger, Can
         }
 
         // etcd answers only the cancel of a watcher it has.
-        watcher?.Finish(_out.Writer, new Api.WatchResponse { Header = member.Header(watcher.DeliveredThrough), WatchId = id, Canceled = true });
+        if (watcher is not null)
+        {
+            await watcher.FinishAsync(_out.Writer, new Api.WatchResponse { Header = member.Header(watcher.DeliveredThrough), WatchId = id, Canceled = true }, streamCancelled);
+        }
     }
 
     /// <summary>
@@ -182,7 +189,7 @@ internal sealed partial class WatchStream(EtcdMember member, ILogger logger, Can
         }
 
         var revision = through ?? await member.LocalRevisionAsync(streamCancelled);
-        _out.Writer.TryWrite(new Api.WatchResponse { Header = member.Header(revision), WatchId = NoWatch });
+        await _out.Writer.WriteAsync(new Api.WatchResponse { Header = member.Header(revision), WatchId = NoWatch }, streamCancelled);
     }
 
     private async Task RunAsync(Watcher watcher)
@@ -197,7 +204,7 @@ internal sealed partial class WatchStream(EtcdMember member, ILogger logger, Can
                     watcher.DeliveredThrough = Math.Max(watcher.DeliveredThrough, answer.Revision);
                     if (watcher.ProgressNotify)
                     {
-                        watcher.Send(_out.Writer, new Api.WatchResponse { Header = member.Header(answer.Revision), WatchId = watcher.Id });
+                        await watcher.SendAsync(_out.Writer, new Api.WatchResponse { Header = member.Header(answer.Revision), WatchId = watcher.Id });
                     }
 
                     continue;
@@ -205,7 +212,7 @@ internal sealed partial class WatchStream(EtcdMember member, ILogger logger, Can
 
                 var response = new Api.WatchResponse { Header = member.Header(answer.Revision), WatchId = watcher.Id };
                 response.Events.AddRange(answer.Events.Select(EtcdMapping.ToPb));
-                watcher.Send(_out.Writer, response);
+                await watcher.SendAsync(_out.Writer, response);
                 watcher.DeliveredThrough = answer.Events[^1].Kv.ModRevision;
             }
         }
@@ -216,7 +223,7 @@ internal sealed partial class WatchStream(EtcdMember member, ILogger logger, Can
         catch (CoordinationException e) when (e.Code == CoordinationErrorCode.Compacted)
         {
             // As etcd: the watcher is canceled with the compacted revision, and the client must start over above it.
-            End(watcher, new Api.WatchResponse
+            await EndAsync(watcher, new Api.WatchResponse
             {
                 Header = member.Header(watcher.DeliveredThrough), WatchId = watcher.Id, Canceled = true, CompactRevision = e.Error.Revision, CancelReason = EtcdErrors.Compacted,
             });
@@ -224,21 +231,28 @@ internal sealed partial class WatchStream(EtcdMember member, ILogger logger, Can
         catch (Exception e) when (e is CoordinationException or OrleansException or TimeoutException or InvalidOperationException)
         {
             LogWatcherFailed(logger, e, watcher.Id, member.Name);
-            End(watcher, new Api.WatchResponse
+            await EndAsync(watcher, new Api.WatchResponse
             {
                 Header = member.Header(watcher.DeliveredThrough), WatchId = watcher.Id, Canceled = true, CancelReason = EtcdErrors.ToRpc(e, default)?.Status.Detail ?? e.Message,
             });
         }
     }
 
-    private void End(Watcher watcher, Api.WatchResponse last)
+    private async Task EndAsync(Watcher watcher, Api.WatchResponse last)
     {
         lock (_lock)
         {
             _watchers.Remove(watcher.Id);
         }
 
-        watcher.Finish(_out.Writer, last);
+        try
+        {
+            await watcher.FinishAsync(_out.Writer, last, streamCancelled);
+        }
+        catch (OperationCanceledException) when (streamCancelled.IsCancellationRequested)
+        {
+            // The stream ended first: nobody is left to tell.
+        }
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "etcd watcher {WatchId} on {Silo} ended with an error")]
@@ -246,7 +260,7 @@ internal sealed partial class WatchStream(EtcdMember member, ILogger logger, Can
 
     private sealed class Watcher(long id, WatchRequest request, bool progressNotify, CancellationTokenSource cancel)
     {
-        private readonly Lock _sendLock = new();
+        private readonly SemaphoreSlim _gate = new(1, 1);
         private bool _finished;
         private long _deliveredThrough = request.StartRevision - 1;
 
@@ -267,32 +281,50 @@ internal sealed partial class WatchStream(EtcdMember member, ILogger logger, Can
             set => Interlocked.Exchange(ref _deliveredThrough, value);
         }
 
-        public void Send(ChannelWriter<Api.WatchResponse> output, Api.WatchResponse response)
+        /// <summary>Queues an answer of this watcher, waiting while the stream's queue is full; a cancelled watcher's is dropped.</summary>
+        public async Task SendAsync(ChannelWriter<Api.WatchResponse> output, Api.WatchResponse response)
         {
-            lock (_sendLock)
+            await _gate.WaitAsync(Cancelled);
+            try
             {
                 if (!_finished)
                 {
-                    output.TryWrite(response);
+                    await output.WriteAsync(response, Cancelled);
                 }
+            }
+            finally
+            {
+                _gate.Release();
             }
         }
 
-        /// <summary>The watcher's last answer; nothing it sends afterwards goes out.</summary>
-        public void Finish(ChannelWriter<Api.WatchResponse> output, Api.WatchResponse last)
+        /// <summary>
+        /// The watcher's last answer; nothing it sends afterwards goes out. Called after <see cref="Stop"/>, so a send
+        /// waiting on a full queue gives the gate up at once.
+        /// </summary>
+        public async Task FinishAsync(ChannelWriter<Api.WatchResponse> output, Api.WatchResponse last, CancellationToken streamCancelled)
         {
-            lock (_sendLock)
+            await _gate.WaitAsync(streamCancelled);
+            try
             {
                 if (!_finished)
                 {
                     _finished = true;
-                    output.TryWrite(last);
+                    await output.WriteAsync(last, streamCancelled);
                 }
+            }
+            finally
+            {
+                _gate.Release();
             }
         }
 
         public void Stop() => cancel.Cancel();
 
-        public void Dispose() => cancel.Dispose();
+        public void Dispose()
+        {
+            cancel.Dispose();
+            _gate.Dispose();
+        }
     }
 }
