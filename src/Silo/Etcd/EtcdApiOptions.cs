@@ -13,6 +13,12 @@ public sealed class EtcdApiOptions
     public int Port { get; set; }
 
     /// <summary>
+    /// How long one poll of a watcher waits on the replica when nothing changes. Shorter: idle watchers cost more
+    /// calls; longer: a stopping silo waits longer for the polls in flight on its replica (they cannot be cancelled).
+    /// </summary>
+    public TimeSpan WatchPollInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
     /// How often a watcher that asked for progress notifications (<c>progress_notify</c>) gets an empty response when
     /// nothing changed. etcd sends them every 10 minutes; any period keeps its promise that later events are newer.
     /// </summary>
@@ -33,6 +39,11 @@ internal sealed class EtcdApiOptionsValidator : IValidateOptions<EtcdApiOptions>
         if (options.Port is < 1 or > 65535)
         {
             failures.Add($"silo:etcd_port must be a port between 1 and 65535; it is {options.Port}.");
+        }
+
+        if (options.WatchPollInterval < TimeSpan.FromMilliseconds(50) || options.WatchPollInterval > TimeSpan.FromSeconds(30))
+        {
+            failures.Add($"etcd watch poll interval must be between 50ms and 30s (the replica's longest poll); it is {options.WatchPollInterval}.");
         }
 
         if (options.WatchProgressInterval < TimeSpan.FromMilliseconds(100) || options.WatchProgressInterval > TimeSpan.FromMinutes(10))

@@ -197,14 +197,17 @@ internal sealed partial class WatchStream(EtcdMember member, ILogger logger, Can
         await Task.Yield();
         try
         {
-            await foreach (var answer in member.Client.WatchAsync(watcher.Request, member.Options.WatchProgressInterval, watcher.Cancelled))
+            var time = member.Time;
+            var lastSent = time.GetTimestamp();
+            await foreach (var answer in member.Client.WatchAsync(watcher.Request, member.Options.WatchPollInterval, watcher.Cancelled))
             {
                 if (answer.Events.Count == 0)
                 {
                     watcher.DeliveredThrough = Math.Max(watcher.DeliveredThrough, answer.Revision);
-                    if (watcher.ProgressNotify)
+                    if (watcher.ProgressNotify && time.GetElapsedTime(lastSent) >= member.Options.WatchProgressInterval)
                     {
                         await watcher.SendAsync(_out.Writer, new Api.WatchResponse { Header = member.Header(answer.Revision), WatchId = watcher.Id });
+                        lastSent = time.GetTimestamp();
                     }
 
                     continue;
@@ -214,6 +217,7 @@ internal sealed partial class WatchStream(EtcdMember member, ILogger logger, Can
                 response.Events.AddRange(answer.Events.Select(EtcdMapping.ToPb));
                 await watcher.SendAsync(_out.Writer, response);
                 watcher.DeliveredThrough = answer.Events[^1].Kv.ModRevision;
+                lastSent = time.GetTimestamp();
             }
         }
         catch (OperationCanceledException) when (watcher.Cancelled.IsCancellationRequested)

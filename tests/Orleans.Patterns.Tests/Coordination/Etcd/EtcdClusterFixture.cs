@@ -54,6 +54,7 @@ public sealed class EtcdClusterFixture : IAsyncLifetime
             {
                 o.Address = IPAddress.Loopback;
                 o.Port = _ports[IndexOf(options.SiloName)];
+                o.WatchPollInterval = TimeSpan.FromMilliseconds(500);
                 o.WatchProgressInterval = TimeSpan.FromSeconds(1);
             }));
         Cluster = builder.Build();
