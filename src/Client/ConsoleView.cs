@@ -21,14 +21,20 @@ internal sealed partial class ConsoleView(IAnsiConsole console)
 
     public void Silos(LocalCluster cluster)
     {
-        var table = new Table().AddColumns("silo", "pid", "silo/gateway port", "dashboard");
+        var table = new Table().AddColumns("silo", "pid", "silo/gateway port", "dashboard", "etcd endpoint");
         foreach (var silo in cluster.Silos)
         {
             var e = silo.Endpoints;
-            table.AddRow(e.Name, silo.ProcessId.ToString(), $"{e.SiloPort}/{e.GatewayPort}", Markup.Escape(e.DashboardUrl));
+            table.AddRow(e.Name, silo.ProcessId.ToString(), $"{e.SiloPort}/{e.GatewayPort}", Markup.Escape(e.DashboardUrl), e.EtcdEndpoint);
         }
 
         console.Write(table);
+        var etcd = string.Join(',', cluster.Silos.Select(s => s.Endpoints).Where(e => e.EtcdPort != 0).Select(e => e.EtcdEndpoint));
+        if (etcd.Length > 0)
+        {
+            Note($"etcd v3 API: ETCDCTL_API=3 etcdctl --endpoints={etcd} member list");
+        }
+
         Note($"run directory (silo logs silo-N.log, grain state): {cluster.File.RunDirectory}");
     }
 

@@ -46,9 +46,9 @@ internal sealed class LocalCluster : IAsyncDisposable
         }
 
         var siloAssembly = LocateSilo();
-        var ports = FreePorts.Take(options.SiloCount * 3);
+        var ports = FreePorts.Take(options.SiloCount * 4);
         var endpoints = Enumerable.Range(0, options.SiloCount)
-            .Select(i => new SiloEndpoints($"silo-{i + 1}", ports[i * 3], ports[(i * 3) + 1], ports[(i * 3) + 2]))
+            .Select(i => new SiloEndpoints($"silo-{i + 1}", ports[i * 4], ports[(i * 4) + 1], ports[(i * 4) + 2]) { EtcdPort = ports[(i * 4) + 3] })
             .ToList();
         var file = new ClusterFile(options.RunDirectory, $"local-{Environment.ProcessId}", "orleans-patterns", options.Redis, endpoints);
         var silos = new List<SiloProcess>();
@@ -158,8 +158,8 @@ internal sealed class LocalCluster : IAsyncDisposable
             throw new UsageException("A local cluster has at most 16 silos.");
         }
 
-        var ports = FreePorts.Take(3);
-        var endpoints = new SiloEndpoints($"silo-{_silos.Count + 1}", ports[0], ports[1], ports[2]);
+        var ports = FreePorts.Take(4);
+        var endpoints = new SiloEndpoints($"silo-{_silos.Count + 1}", ports[0], ports[1], ports[2]) { EtcdPort = ports[3] };
         var silo = Launch(_siloAssembly, File, endpoints, _options, _initialVoters);
         _silos.Add(silo);
         File = File with { Silos = [.. _silos.Select(s => s.Endpoints)] };
@@ -278,6 +278,11 @@ internal sealed class LocalCluster : IAsyncDisposable
             "--cluster:cluster_id", file.ClusterId,
             "--cluster:service_id", file.ServiceId,
         ];
+        if (silo.EtcdPort != 0)
+        {
+            args.AddRange(["--etcd-port", silo.EtcdPort.ToString()]);
+        }
+
         if (options.Redis is { Length: > 0 } redis)
         {
             args.AddRange(["--clustering", "redis", "--redis", redis]);

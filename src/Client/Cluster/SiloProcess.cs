@@ -19,6 +19,12 @@ internal sealed record SiloEndpoints(string Name, int SiloPort, int GatewayPort,
 
     public string DashboardUrl => $"http://127.0.0.1:{HttpPort}/dashboard/";
 
+    /// <summary>Port of the silo's etcd v3 gRPC endpoint; 0 when it has none (cluster files written before it existed).</summary>
+    public int EtcdPort { get; init; }
+
+    /// <summary>What <c>etcdctl --endpoints</c> takes for this silo.</summary>
+    public string EtcdEndpoint => EtcdPort == 0 ? "-" : $"127.0.0.1:{EtcdPort}";
+
     public string RingMemberId => $"127.0.0.1:{SiloPort}";
 }
 

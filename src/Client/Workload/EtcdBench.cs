@@ -1,7 +1,7 @@
 using System.Text;
 using Google.Protobuf;
 using Grpc.Net.Client;
-using Orleans.Patterns.Client.Etcd;
+using Orleans.Patterns.Etcd.Api;
 
 namespace Orleans.Patterns.Client.Workload;
 

@@ -26,6 +26,7 @@ public static class SiloHost
         ["--silo-port"] = "silo:silo_port",
         ["--gateway-port"] = "silo:gateway_port",
         ["--http-port"] = "silo:http_port",
+        ["--etcd-port"] = "silo:etcd_port",
         ["--primary-port"] = "cluster:primary_silo_port",
         ["--clustering"] = "cluster:clustering",
         ["--redis"] = "cluster:redis",
@@ -156,6 +157,15 @@ public static class SiloHost
             if (settings.Dashboard.Enabled)
             {
                 silo.AddDashboard();
+            }
+
+            if (settings.Silo.EtcdPort != 0)
+            {
+                silo.AddEtcdApi(o =>
+                {
+                    o.Address = settings.Address;
+                    o.Port = settings.Silo.EtcdPort;
+                });
             }
 
             if (settings.Telemetry.Exporter != TelemetryExporters.None)

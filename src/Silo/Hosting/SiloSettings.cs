@@ -20,6 +20,12 @@ public sealed class SiloSettings
 
     /// <summary>Port of the silo's HTTP endpoint: the Orleans dashboard and the project's own views.</summary>
     [ConfigurationKeyName("http_port")] public int HttpPort { get; set; } = 8080;
+
+    /// <summary>
+    /// Port of the silo's etcd v3 gRPC endpoint (plaintext HTTP/2, on <see cref="Address"/>), for etcdctl and etcd
+    /// clients; 0 (the default) leaves it off. <c>cluster up</c> gives every silo one.
+    /// </summary>
+    [ConfigurationKeyName("etcd_port")] public int EtcdPort { get; set; }
 }
 
 /// <summary>Which cluster to join and how to find it (configuration section <c>cluster</c>).</summary>
@@ -246,6 +252,9 @@ internal sealed record HostSettings(
         RequirePort("silo:http_port", Silo.HttpPort);
         Require(new[] { Silo.SiloPort, Silo.GatewayPort, Silo.HttpPort }.Distinct().Count() == 3,
             "silo:silo_port/gateway_port/http_port", $"{Silo.SiloPort}/{Silo.GatewayPort}/{Silo.HttpPort}", "must be three different ports");
+        Require(Silo.EtcdPort is >= 0 and <= 65535, "silo:etcd_port", Silo.EtcdPort.ToString(), "must be 0 (off) or a port between 1 and 65535");
+        Require(Silo.EtcdPort == 0 || !new[] { Silo.SiloPort, Silo.GatewayPort, Silo.HttpPort }.Contains(Silo.EtcdPort),
+            "silo:etcd_port", Silo.EtcdPort.ToString(), "must differ from silo:silo_port, silo:gateway_port and silo:http_port");
         Require(!string.IsNullOrWhiteSpace(Cluster.ClusterId), "cluster:cluster_id", Cluster.ClusterId, "must not be empty");
         Require(!string.IsNullOrWhiteSpace(Cluster.ServiceId), "cluster:service_id", Cluster.ServiceId, "must not be empty");
         Require(Cluster.Clustering is ClusteringKinds.Localhost or ClusteringKinds.Redis,
