@@ -20,6 +20,7 @@ internal static partial class BenchCommands
         var command = new Command("bench", "Measure the patterns under load.");
         command.Subcommands.Add(Raft(view));
         command.Subcommands.Add(Etcd(view));
+        command.Subcommands.Add(Kv(view));
         command.Subcommands.Add(Failover(view));
         command.Subcommands.Add(DetectCommand.Create(view));
         command.Subcommands.Add(Gossip(view));

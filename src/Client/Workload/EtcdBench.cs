@@ -26,6 +26,8 @@ internal sealed class EtcdBench : IDisposable
     private readonly GrpcChannel[] _channels;
     private readonly KV.KVClient[] _callers;
     private readonly PutLoad _load;
+    private readonly PutLoad _reads;
+    private PutLoad _running;
     private readonly PutBenchSpec _spec;
 
     public EtcdBench(IReadOnlyList<Uri> endpoints, PutBenchSpec spec)
@@ -37,11 +39,14 @@ internal sealed class EtcdBench : IDisposable
         }))];
         _callers = [.. Enumerable.Range(0, spec.Clients).Select(i => new KV.KVClient(_channels[i % _channels.Length]))];
         _load = new PutLoad(spec);
+        _reads = new PutLoad(spec);
+        _running = _load;
         Endpoints = string.Join(",", endpoints.Select(e => e.Authority));
         Target = endpoints.Count == 1 ? Endpoints : $"{endpoints.Count} endpoints";
     }
 
-    public long Completed => _load.Completed;
+    /// <summary>Requests completed by the phase running now (puts, then reads).</summary>
+    public long Completed => _running.Completed;
 
     public string Endpoints { get; }
 
@@ -84,6 +89,20 @@ internal sealed class EtcdBench : IDisposable
         var (writes, firstError) = await _load.RunAsync((client, key, value, ct) => PutAsync(_callers[client], key, value, ct), cancellationToken);
         return new PutBenchResult(_spec, writes, firstError, Target);
     }
+
+    /// <summary>
+    /// The same callers and keys, reading: linearizable <c>KV.Range</c> of one key each (etcd confirms its leadership
+    /// with a quorum first; the silos by ReadIndex on the Raft leader). Run after <see cref="RunAsync"/>, so the keys exist.
+    /// </summary>
+    public async Task<PutBenchResult> RunReadsAsync(CancellationToken cancellationToken)
+    {
+        _running = _reads;
+        var (reads, firstError) = await _reads.RunAsync((client, key, _, ct) => GetAsync(_callers[client], key, ct), cancellationToken);
+        return new PutBenchResult(_spec, reads, firstError, Target);
+    }
+
+    private static async Task GetAsync(KV.KVClient caller, string key, CancellationToken cancellationToken) =>
+        await caller.RangeAsync(new RangeRequest { Key = ByteString.CopyFrom(key, Encoding.UTF8) }, deadline: DateTime.UtcNow + Deadline, cancellationToken: cancellationToken);
 
     public void Dispose()
     {
