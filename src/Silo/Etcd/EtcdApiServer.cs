@@ -38,6 +38,8 @@ internal sealed partial class EtcdApiServer(
         app.MapGrpcService<LeaseService>();
         app.MapGrpcService<ClusterService>();
         app.MapGrpcService<MaintenanceService>();
+        app.MapGrpcService<LockService>();
+        app.MapGrpcService<ElectionService>();
         await app.StartAsync(cancellationToken);
         _app = app;
         LogListening(logger, member.Name, settings.ClientUrl);
