@@ -36,39 +36,17 @@ public sealed class DistributedLock
     public async Task<LockHandle> LockAsync(CancellationToken cancellationToken = default)
     {
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _session.Lost);
-        long createRevision = 0;
         try
         {
-            var (revision, head, _) = await KeyQueue.EnqueueAsync(_session.Client, Prefix, Key, [], _session.LeaseId, linked.Token);
-            createRevision = revision;
-            if (head is not null && head.CreateRevision != createRevision)
-            {
-                await KeyQueue.WaitForOlderKeysAsync(_session.Client, Prefix, createRevision, linked.Token);
-            }
-
-            // Everyone ahead is gone; but so may be this contender, if its lease expired while it waited in line.
-            var own = await KeyQueue.ReadAsync(_session.Client, Key, linked.Token);
-            if (own is null || own.CreateRevision != createRevision)
-            {
-                throw Lost(createRevision);
-            }
-
-            return new LockHandle(_session, Key, createRevision);
+            // The queue leaves the line itself when the wait is cancelled, and refuses a key whose lease ended in line.
+            var own = await LeaseQueue.AcquireAsync(_session.Client, Prefix, _session.LeaseId, [], linked.Token);
+            return new LockHandle(_session, Key, own.CreateRevision);
         }
         catch (OperationCanceledException) when (_session.IsLost && !cancellationToken.IsCancellationRequested)
         {
-            // Presumed lost locally; the key may outlive that belief by a little, so leave the line explicitly.
-            if (createRevision != 0)
-            {
-                await LeaveQueueAsync(createRevision);
-            }
-
-            throw Lost(createRevision);
-        }
-        catch (OperationCanceledException) when (createRevision != 0)
-        {
-            await LeaveQueueAsync(createRevision);
-            throw;
+            throw new LeaseLostException(
+                _session.LeaseId,
+                $"lease {_session.LeaseIdHex} was lost while waiting for lock '{Prefix}' (key {Key}): the lock was not acquired");
         }
     }
 
@@ -83,22 +61,6 @@ public sealed class DistributedLock
 
         await KeyQueue.DeleteIfOwnAsync(_session.Client, Key, createRevision, cancellationToken);
         return null;
-    }
-
-    private LeaseLostException Lost(long createRevision) => new(
-        _session.LeaseId,
-        $"lease {_session.LeaseIdHex} was lost while waiting for lock '{Prefix}' (key {Key}, queued at revision {createRevision}): the lock was not acquired");
-
-    private async Task LeaveQueueAsync(long createRevision)
-    {
-        try
-        {
-            await KeyQueue.DeleteIfOwnAsync(_session.Client, Key, createRevision, CancellationToken.None);
-        }
-        catch (Exception e) when (e is TimeoutException or OrleansException)
-        {
-            // The key still goes with the lease; until then it only delays those behind it.
-        }
     }
 }
 

@@ -39,7 +39,15 @@ public static class LeaseQueue
         }
         catch (OperationCanceledException)
         {
-            await KeyQueue.DeleteIfOwnAsync(client, key, createRevision, CancellationToken.None);
+            try
+            {
+                await KeyQueue.DeleteIfOwnAsync(client, key, createRevision, CancellationToken.None);
+            }
+            catch (Exception e) when (e is TimeoutException or OrleansException)
+            {
+                // The key still goes with the lease; until then it only delays those behind it.
+            }
+
             throw;
         }
     }
