@@ -23,11 +23,7 @@ internal static partial class CoordinationCodec
             case RangeResponse range:
                 w.Byte((byte)ResponseTag.Range);
                 w.Long(range.Revision);
-                w.Count(range.Kvs.Count);
-                foreach (var kv in range.Kvs)
-                {
-                    Write(w, kv);
-                }
+                WriteList(w, range.Kvs, Write);
 
                 w.Bool(range.More);
                 w.Long(range.Count);
@@ -41,11 +37,7 @@ internal static partial class CoordinationCodec
                 w.Byte((byte)ResponseTag.DeleteRange);
                 w.Long(delete.Revision);
                 w.Long(delete.Deleted);
-                w.Count(delete.PrevKvs.Count);
-                foreach (var kv in delete.PrevKvs)
-                {
-                    Write(w, kv);
-                }
+                WriteList(w, delete.PrevKvs, Write);
 
                 break;
             case TxnResponse txn:
@@ -82,11 +74,7 @@ internal static partial class CoordinationCodec
             case ExpireLeasesResponse expire:
                 w.Byte((byte)ResponseTag.ExpireLeases);
                 w.Long(expire.Revision);
-                w.Count(expire.Expired.Count);
-                foreach (var id in expire.Expired)
-                {
-                    w.Long(id);
-                }
+                WriteList(w, expire.Expired, static (w, id) => w.Long(id));
 
                 break;
             case PromoteLeasesResponse promote:

@@ -40,6 +40,16 @@ internal static partial class CoordinationCodec
     public static CoordinationError ReadError(CodecReader r) =>
         new(r.Enum<CoordinationErrorCode>("error code"), r.String("error message"), r.Long("error revision"));
 
+    /// <summary>A count, then each item: what <see cref="ReadList"/> reads back.</summary>
+    public static void WriteList<T>(CodecWriter w, IReadOnlyList<T> items, Action<CodecWriter, T> write)
+    {
+        w.Count(items.Count);
+        foreach (var item in items)
+        {
+            write(w, item);
+        }
+    }
+
     public static List<T> ReadList<T>(CodecReader r, string what, Func<CodecReader, T> read)
     {
         var count = r.Count(what);

@@ -155,13 +155,12 @@ public static class CoordinationWire
             case WatchResponse watch:
                 writer.Byte((byte)QueryTag.Watch);
                 writer.Long(watch.Revision);
-                writer.Count(watch.Events.Count);
-                foreach (var e in watch.Events)
+                CoordinationCodec.WriteList(writer, watch.Events, static (w, e) =>
                 {
-                    writer.Byte((byte)e.Type);
-                    CoordinationCodec.Write(writer, e.Kv);
-                    CoordinationCodec.WriteOptional(writer, e.PrevKv);
-                }
+                    w.Byte((byte)e.Type);
+                    CoordinationCodec.Write(w, e.Kv);
+                    CoordinationCodec.WriteOptional(w, e.PrevKv);
+                });
 
                 break;
             case LeaseTimeToLiveResponse ttl:
@@ -170,21 +169,13 @@ public static class CoordinationWire
                 writer.Long(ttl.ID);
                 writer.Long(ttl.TTL);
                 writer.Long(ttl.GrantedTTL);
-                writer.Count(ttl.Keys.Count);
-                foreach (var key in ttl.Keys)
-                {
-                    writer.Bytes(key);
-                }
+                CoordinationCodec.WriteList(writer, ttl.Keys, static (w, key) => w.Bytes(key));
 
                 break;
             case LeaseLeasesResponse leases:
                 writer.Byte((byte)QueryTag.Leases);
                 writer.Long(leases.Revision);
-                writer.Count(leases.Leases.Count);
-                foreach (var id in leases.Leases)
-                {
-                    writer.Long(id);
-                }
+                CoordinationCodec.WriteList(writer, leases.Leases, static (w, id) => w.Long(id));
 
                 break;
             default:
