@@ -109,9 +109,19 @@ internal static partial class BenchCommands
         var connection = new ConnectionOptions();
         var load = new LoadOptions("Concurrent sessions, each with its own client id and one write in flight.");
         var historyFile = new Option<string?>("--history") { Description = "Record every put (call and return times, outcome) as JSON lines to this file." };
+        var maxBatch = new Option<int>("--max-batch")
+        {
+            Description = "Most puts of different sessions carried to the leader in one call (1: each put its own call).",
+            DefaultValueFactory = _ => 256,
+        };
+        var maxInFlight = new Option<int>("--batches-in-flight")
+        {
+            Description = "Most calls to the leader in flight at once; further puts wait and leave together with the next.",
+            DefaultValueFactory = _ => 4,
+        };
         var command = new Command("raft", "Puts through Raft sessions: committed writes/s, p50/p95/p99 latency, failures.")
         {
-            historyFile,
+            historyFile, maxBatch, maxInFlight,
         };
         load.AddTo(command);
         connection.AddTo(command);
@@ -121,7 +131,17 @@ internal static partial class BenchCommands
             await using var cluster = await connection.ConnectAsync(parse, cancellationToken);
             var replicas = await RaftCommands.ActiveReplicasAsync(cluster);
             var history = parse.GetValue(historyFile) is null ? null : new HistoryRecorder();
-            var bench = new RaftBench(cluster.Client, replicas, spec, history);
+            if (parse.GetValue(maxBatch) < 1)
+            {
+                throw new UsageException($"--max-batch {parse.GetValue(maxBatch)} must be at least 1.");
+            }
+
+            if (parse.GetValue(maxInFlight) < 1)
+            {
+                throw new UsageException($"--batches-in-flight {parse.GetValue(maxInFlight)} must be at least 1.");
+            }
+
+            var bench = new RaftBench(cluster.Client, replicas, spec, history) { MaxBatch = parse.GetValue(maxBatch), MaxInFlight = parse.GetValue(maxInFlight) };
 
             view.Step($"replicas {string.Join(", ", replicas)}: one unmeasured put per session to find the leader");
             try
@@ -137,6 +157,7 @@ internal static partial class BenchCommands
                 () => bench.Completed, () => bench.RunAsync(cancellationToken));
             var statuses = await RaftCommands.QueryAsync(cluster.Client, replicas);
             Show(view, "raft", "leader", result);
+            view.Note(string.Create(CultureInfo.InvariantCulture, $"mean puts per call to the leader: {bench.MeanBatch:0.0}"));
 
             if (parse.GetValue(historyFile) is { } historyPath)
             {

@@ -10,8 +10,21 @@ namespace Orleans.Patterns.Client.Workload;
 /// </summary>
 internal sealed class RaftBench(IGrainFactory grains, IReadOnlyList<string> replicas, PutBenchSpec spec, HistoryRecorder? history)
 {
-    private readonly RaftKvClient[] _sessions = [.. Enumerable.Range(0, spec.Clients)
-        .Select(i => new RaftKvClient(grains, replicas, $"bench-{Guid.NewGuid():N}-{i}"))];
+    private static readonly string RunId = Guid.NewGuid().ToString("N");
+    private readonly RaftKvChannel _channel = new(grains, replicas);
+    private RaftKvClient[]? _sessions;
+
+    /// <summary>Most writes per batch to the leader (1: every put its own call, the baseline batching is measured against).</summary>
+    public int MaxBatch { get => _channel.Writes.MaxBatch; init => _channel.Writes.MaxBatch = value; }
+
+    /// <summary>Most calls to the leader in flight at once.</summary>
+    public int MaxInFlight { get => _channel.Writes.MaxInFlight; init => _channel.Writes.MaxInFlight = value; }
+
+    /// <summary>Mean writes per call to the leader so far.</summary>
+    public double MeanBatch => _channel.Writes.Sent is var (batches, writes) && batches > 0 ? (double)writes / batches : 0;
+
+    private RaftKvClient[] Sessions => _sessions ??= [.. Enumerable.Range(0, spec.Clients)
+        .Select(i => new RaftKvClient(_channel, $"bench-{RunId}-{MaxBatch}-{i}"))];
 
     private readonly PutLoad _load = new(spec, history);
 
@@ -22,14 +35,14 @@ internal sealed class RaftBench(IGrainFactory grains, IReadOnlyList<string> repl
     /// start on first use have elected one, so the measurement starts in steady state.
     /// </summary>
     public Task WarmUpAsync(CancellationToken cancellationToken) =>
-        Task.WhenAll(_sessions.Select((s, i) => s.PutAsync($"bench-warmup-{i}", "w", cancellationToken)));
+        Task.WhenAll(Sessions.Select((s, i) => s.PutAsync($"bench-warmup-{i}", "w", cancellationToken)));
 
-    public string? Leader => _sessions.Select(s => s.Leader).FirstOrDefault(l => l is not null);
+    public string? Leader => Sessions.Select(s => s.Leader).FirstOrDefault(l => l is not null);
 
     public async Task<PutBenchResult> RunAsync(CancellationToken cancellationToken)
     {
         var leaderBefore = Leader;
-        var (writes, firstError) = await _load.RunAsync((client, key, value, ct) => _sessions[client].PutAsync(key, value, ct), cancellationToken);
+        var (writes, firstError) = await _load.RunAsync((client, key, value, ct) => Sessions[client].PutAsync(key, value, ct), cancellationToken);
         var leaderAfter = Leader;
         return new PutBenchResult(spec, writes, firstError,
             leaderBefore == leaderAfter ? leaderAfter ?? "-" : $"{leaderBefore} -> {leaderAfter}");

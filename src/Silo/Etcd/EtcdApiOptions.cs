@@ -24,8 +24,11 @@ public sealed class EtcdApiOptions
     /// </summary>
     public TimeSpan WatchProgressInterval { get; set; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>Concurrent writes in flight per silo (the coordination client's session pool).</summary>
-    public int Sessions { get; set; } = 32;
+    /// <summary>
+    /// Concurrent writes in flight per silo (the coordination client's session pool); they travel to the leader
+    /// coalesced into batches, so a session costs a few bytes, not a call of its own.
+    /// </summary>
+    public int Sessions { get; set; } = 128;
 
     /// <summary>The URL clients reach this silo's endpoint at, as <c>etcdctl member list</c> shows it.</summary>
     public string ClientUrl => $"http://{(Address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{Address}]" : Address.ToString())}:{Port}";

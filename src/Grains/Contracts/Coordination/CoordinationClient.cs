@@ -38,7 +38,14 @@ public sealed class CoordinationClient
         _router = new RaftLeaderRouter(grains, replicas);
         _sessions = [.. Enumerable.Range(0, sessions).Select(i => new Session($"{clientId}/{i}"))];
         _freeSessions = new SemaphoreSlim(sessions, sessions);
+        Writes = new RaftWriteBatcher<byte[], byte[]>(
+            _router,
+            async (replica, commands) => (await replica.CoordinateBatch(new CoordinationBatch(commands))).Results,
+            (replica, command) => replica.Coordinate(command));
     }
+
+    /// <summary>How the sessions' concurrent writes travel to the leader: coalesced into batches, tunable there.</summary>
+    public RaftWriteBatcher<byte[], byte[]> Writes { get; }
 
     /// <summary>The replica that serves this client's serializable reads and watches first (its silo's own), if any.</summary>
     public string? LocalReplica { get; init; }
@@ -140,22 +147,29 @@ public sealed class CoordinationClient
             session.Busy = true;
         }
 
-        try
-        {
-            // The same sequence number on every retry: the store answers a duplicate with the first outcome.
-            var command = new CoordinationCommand(session.Id, ++session.Sequence, request).Encode();
-            var result = await _router.CallLeaderAsync(replica => replica.Coordinate(command), cancellationToken);
-            return CoordinationWire.DecodeResult(result);
-        }
-        finally
-        {
-            lock (_sessionLock)
+        // The same sequence number on every retry: the store answers a duplicate with the first outcome. The session
+        // is free again only once its write is settled, even if this caller stops waiting before that.
+        var command = new CoordinationCommand(session.Id, ++session.Sequence, request).Encode();
+        var settled = Writes.WriteAsync(command, cancellationToken);
+        _ = settled.ContinueWith(
+            (task, state) =>
             {
-                session.Busy = false;
-            }
+                _ = task.Exception; // observed here too: the caller may have stopped waiting
+                ((CoordinationClient)state!).Release(session);
+            },
+            this,
+            CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        return CoordinationWire.DecodeResult(await settled.WaitAsync(cancellationToken));
+    }
 
-            _freeSessions.Release();
+    private void Release(Session session)
+    {
+        lock (_sessionLock)
+        {
+            session.Busy = false;
         }
+
+        _freeSessions.Release();
     }
 
     /// <summary>

@@ -19,6 +19,16 @@ public interface IRaftReplicaGrain : IGrainWithStringKey
     [ResponseTimeout("00:00:05")]
     Task<KvWriteResult> Write(KvWrite write);
 
+    /// <summary>
+    /// Proposes several writes in one turn of the leader, so they share one disk write and one AppendEntries per
+    /// follower; completes when all are committed and applied, with their results in order. Each write keeps its own
+    /// session (client id and sequence), so a retried batch applies each write once. All are taken or none: a bad
+    /// write refuses the batch with <see cref="ArgumentException"/> naming it. Throws <see cref="NotLeaderException"/>
+    /// on a follower.
+    /// </summary>
+    [ResponseTimeout("00:00:05")]
+    Task<KvWriteBatchResult> WriteBatch(KvWriteBatch batch);
+
     /// <summary>A linearizable read (ReadIndex). Throws <see cref="NotLeaderException"/> on a follower.</summary>
     [ResponseTimeout("00:00:05")]
     Task<KvReadResult> Read(string key);
@@ -31,6 +41,14 @@ public interface IRaftReplicaGrain : IGrainWithStringKey
     /// </summary>
     [ResponseTimeout("00:00:05")]
     Task<byte[]> Coordinate(byte[] command);
+
+    /// <summary>
+    /// <see cref="Coordinate"/> for several commands in one turn of the leader (one disk write, one AppendEntries per
+    /// follower); the results come in the commands' order. Each command keeps its own session, so a retried batch
+    /// applies each once. A malformed command refuses the batch whole with <see cref="ArgumentException"/> naming it.
+    /// </summary>
+    [ResponseTimeout("00:00:05")]
+    Task<CoordinationBatchResult> CoordinateBatch(CoordinationBatch batch);
 
     /// <summary>
     /// A read of the coordination store (<c>CoordinationWire.EncodeQuery</c>; answer: <c>CoordinationWire.DecodeAnswer</c>).
@@ -108,6 +126,22 @@ public sealed record KvWrite(
     [property: Id(3)] string Key,
     [property: Id(4)] string? Value,
     [property: Id(5)] string? Expected);
+
+/// <summary>Writes of several sessions for one proposal round (<see cref="IRaftReplicaGrain.WriteBatch"/>).</summary>
+[GenerateSerializer, Immutable, Alias("patterns.raft.kv-write-batch")]
+public sealed record KvWriteBatch([property: Id(0)] IReadOnlyList<KvWrite> Writes);
+
+/// <summary>The results of a <see cref="KvWriteBatch"/>, in its order.</summary>
+[GenerateSerializer, Immutable, Alias("patterns.raft.kv-write-batch-result")]
+public sealed record KvWriteBatchResult([property: Id(0)] IReadOnlyList<KvWriteResult> Results);
+
+/// <summary>Encoded coordination commands of several sessions for one proposal round (<see cref="IRaftReplicaGrain.CoordinateBatch"/>).</summary>
+[GenerateSerializer, Immutable, Alias("patterns.raft.coordination-batch")]
+public sealed record CoordinationBatch([property: Id(0)] IReadOnlyList<byte[]> Commands);
+
+/// <summary>The encoded results of a <see cref="CoordinationBatch"/>, in its order.</summary>
+[GenerateSerializer, Immutable, Alias("patterns.raft.coordination-batch-result")]
+public sealed record CoordinationBatchResult([property: Id(0)] IReadOnlyList<byte[]> Results);
 
 /// <summary>What a <see cref="KvWrite"/> does.</summary>
 public enum KvWriteKind : byte

@@ -14,6 +14,27 @@ internal sealed partial class RaftReplicaGrain
     public async Task<byte[]> Coordinate(byte[] command)
     {
         ArgumentNullException.ThrowIfNull(command);
+        return CoordinationWire.EncodeResult((await ProposeManyAsync([ToEntry(command, "")], _pendingCoordination, "take the coordination command"))[0]);
+    }
+
+    public async Task<CoordinationBatchResult> CoordinateBatch(CoordinationBatch batch)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+
+        // Every command is checked before any is proposed: a batch with a bad command is refused whole, naming it.
+        var entries = new byte[batch.Commands.Count][];
+        for (var i = 0; i < entries.Length; i++)
+        {
+            entries[i] = ToEntry(batch.Commands[i] ?? throw new ArgumentException($"Replica {_name}: command {i} of the batch is missing.", nameof(batch)), $" (command {i} of the batch)");
+        }
+
+        var results = await ProposeManyAsync(entries, _pendingCoordination, "take the coordination commands");
+        return new CoordinationBatchResult([.. results.Select(CoordinationWire.EncodeResult)]);
+    }
+
+    /// <summary>A client's encoded command as a log entry, stamped with the leader's clock where the store needs it.</summary>
+    private byte[] ToEntry(byte[] command, string where)
+    {
         CoordinationCommand decoded;
         try
         {
@@ -21,7 +42,7 @@ internal sealed partial class RaftReplicaGrain
         }
         catch (FormatException e)
         {
-            throw new ArgumentException($"Replica {_name} got a malformed coordination command: {e.Message}", nameof(command));
+            throw new ArgumentException($"Replica {_name} got a malformed coordination command{where}: {e.Message}", nameof(command));
         }
 
         // Lease deadlines run on the leader's clock, so the leader stamps the time; the clock commands are its alone.
@@ -30,11 +51,10 @@ internal sealed partial class RaftReplicaGrain
             LeaseGrantRequest grant => grant with { NowMillis = NowMillis },
             LeaseKeepAliveRequest keepAlive => keepAlive with { NowMillis = NowMillis },
             ExpireLeasesRequest or PromoteLeasesRequest => throw new ArgumentException(
-                $"Replica {_name}: {decoded.Request.GetType().Name} is decided by the leader's clock and cannot be sent by a client.", nameof(command)),
+                $"Replica {_name}: {decoded.Request.GetType().Name}{where} is decided by the leader's clock and cannot be sent by a client.", nameof(command)),
             var other => other,
         };
-        var entry = CoordinationWire.ToEntry(decoded with { Request = request });
-        return CoordinationWire.EncodeResult(await ProposeAsync(entry, _pendingCoordination, "take the coordination command"));
+        return CoordinationWire.ToEntry(decoded with { Request = request });
     }
 
     public async Task<byte[]> Query(byte[] query)

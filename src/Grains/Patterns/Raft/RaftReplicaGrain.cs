@@ -145,9 +145,23 @@ internal sealed partial class RaftReplicaGrain(
     public async Task<KvWriteResult> Write(KvWrite write)
     {
         ArgumentNullException.ThrowIfNull(write);
-        var command = new KvCommand(write.ClientId, write.Sequence, (KvOperation)write.Kind, write.Key, write.Value, write.Expected);
-        return await ProposeAsync(command.Encode(), _pendingWrites, "take the write");
+        return (await ProposeManyAsync([ToEntry(write)], _pendingWrites, "take the write"))[0];
     }
+
+    public async Task<KvWriteBatchResult> WriteBatch(KvWriteBatch batch)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        var entries = new byte[batch.Writes.Count][];
+        for (var i = 0; i < entries.Length; i++)
+        {
+            entries[i] = ToEntry(batch.Writes[i] ?? throw new ArgumentException($"Replica {_name}: write {i} of the batch is missing.", nameof(batch)));
+        }
+
+        return new KvWriteBatchResult(await ProposeManyAsync(entries, _pendingWrites, "take the writes"));
+    }
+
+    private static byte[] ToEntry(KvWrite write) =>
+        new KvCommand(write.ClientId, write.Sequence, (KvOperation)write.Kind, write.Key, write.Value, write.Expected).Encode();
 
     public async Task<KvReadResult> Read(string key)
     {
@@ -234,14 +248,24 @@ internal sealed partial class RaftReplicaGrain(
         _ => throw new InvalidOperationException($"Replica {_name}: unknown outcome {outcome} for '{what}'."),
     };
 
-    /// <summary>Proposes a command; completes with its result once it is committed and applied (see <see cref="Apply"/>).</summary>
-    private async Task<T> ProposeAsync<T>(byte[] entry, Dictionary<long, (long Term, TaskCompletionSource<T> Done)> pending, string what)
+    /// <summary>
+    /// Proposes commands in one turn, so they share one Ready (one disk write, one AppendEntries per follower);
+    /// completes with their results, in order, once all are committed and applied (see <see cref="Apply"/>). All or
+    /// none are taken: within one turn nothing changes the role the first proposal found.
+    /// </summary>
+    private async Task<T[]> ProposeManyAsync<T>(IReadOnlyList<byte[]> entries, Dictionary<long, (long Term, TaskCompletionSource<T> Done)> pending, string what)
     {
-        var accepted = Accept(_node.Propose(entry), what);
-        var done = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
-        pending[accepted.Index] = (accepted.Term, done);
+        var done = new Task<T>[entries.Count];
+        for (var i = 0; i < entries.Count; i++)
+        {
+            var accepted = Accept(_node.Propose(entries[i]), what);
+            var completion = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
+            pending[accepted.Index] = (accepted.Term, completion);
+            done[i] = completion.Task;
+        }
+
         await DrainAsync();
-        return await done.Task;
+        return await Task.WhenAll(done);
     }
 
     /// <summary>A ReadIndex read (thesis §6.4): <paramref name="serve"/> runs once this replica applied through the confirmed index.</summary>

@@ -104,8 +104,10 @@ public sealed class RaftNemesisTests(ITestOutputHelper output) : IAsyncLifetime
             await WaitForSingleLeaderAsync("start");
             var stop = new CancellationTokenSource();
             var errors = new ConcurrentDictionary<string, int>(StringComparer.Ordinal);
+            // The sessions share one channel, so their concurrent writes travel in batches that the nemesis breaks too.
+            var channel = new RaftKvChannel(_cluster.Client, _voters);
             var sessions = Enumerable.Range(0, Sessions)
-                .Select(i => new RaftKvClient(_cluster.Client, _voters, $"nemesis-{_seed}-{i}") { Deadline = TimeSpan.FromSeconds(4) })
+                .Select(i => new RaftKvClient(channel, $"nemesis-{_seed}-{i}") { Deadline = TimeSpan.FromSeconds(4) })
                 .ToList();
 
             var coordination = Enumerable.Range(0, CoordinationSessions)

@@ -1,3 +1,4 @@
+using Orleans.Patterns.Coordination;
 using Orleans.Patterns.Placement;
 using Orleans.Patterns.Raft;
 using Orleans.Patterns.Tests.Infrastructure;
@@ -99,6 +100,69 @@ public sealed class RaftReplicaClusterTests(ITestOutputHelper output) : IAsyncLi
         var after = await kv.PutAsync("after", "yes");
         Assert.True(after.Applied);
         Assert.Equal("yes", (await kv.GetAsync("after")).Value);
+    }
+
+    [Fact]
+    public async Task Concurrent_sessions_on_one_channel_share_batches_and_each_write_applies_once_with_its_own_result()
+    {
+        await WaitForSingleLeaderAsync(_names);
+        const int Sessions = 24;
+        const int WritesEach = 15;
+        var channel = new RaftKvChannel(_cluster.Client, _names);
+        var sessions = Enumerable.Range(0, Sessions).Select(i => new RaftKvClient(channel, $"batched-{i}")).ToList();
+
+        // Each session counts up its own key by compare-and-swap: a write applied twice, or answered with another
+        // write's result, breaks the chain (the next swap expects the value this one set).
+        await Task.WhenAll(sessions.Select(async (kv, i) =>
+        {
+            string? expected = null;
+            for (var n = 0; n < WritesEach; n++)
+            {
+                var value = $"{i}:{n}";
+                var result = await kv.CompareAndSwapAsync($"counter-{i}", expected, value);
+                Assert.True(result.Applied, $"session {i} write {n}: expected {expected ?? "absent"}, found {result.Previous ?? "absent"}");
+                Assert.Equal(expected, result.Previous);
+                expected = value;
+            }
+        }));
+
+        var (batches, writes) = channel.Writes.Sent;
+        output.WriteLine($"{writes} writes in {batches} calls to the leader");
+        Assert.Equal(Sessions * WritesEach, writes);
+        Assert.True(batches < writes, $"{Sessions} concurrent sessions never shared a call ({batches} calls for {writes} writes)");
+        for (var i = 0; i < Sessions; i++)
+        {
+            Assert.Equal($"{i}:{WritesEach - 1}", (await sessions[i].GetAsync($"counter-{i}")).Value);
+        }
+    }
+
+    [Fact]
+    public async Task A_batch_with_a_malformed_command_is_refused_whole_naming_it_and_the_batcher_sends_the_others_alone()
+    {
+        var leader = _cluster.Client.GetGrain<IRaftReplicaGrain>(await WaitForSingleLeaderAsync(_names));
+        byte[] Put(string key) =>
+            new CoordinationCommand($"batch-test/{key}", 1, new PutRequest(System.Text.Encoding.UTF8.GetBytes(key), System.Text.Encoding.UTF8.GetBytes("v"))).Encode();
+        byte[] malformed = [0xFF, 0x01, 0x02];
+
+        var refused = await Assert.ThrowsAsync<ArgumentException>(() => leader.CoordinateBatch(new CoordinationBatch([Put("whole-a"), malformed])));
+        Assert.Contains("command 1 of the batch", refused.Message, StringComparison.Ordinal);
+        var untouched = CoordinationWire.DecodeAnswer<RangeResponse>(await leader.Query(CoordinationWire.EncodeQuery(new CoordinationQuery.Range(new RangeRequest(System.Text.Encoding.UTF8.GetBytes("whole-a"))))));
+        Assert.Empty(untouched.Kvs);
+
+        // One batch in flight: the first write leaves alone, the next two wait and leave together, are refused
+        // together, and go again one by one, so only the malformed one fails.
+        var batcher = new RaftWriteBatcher<byte[], byte[]>(
+            new RaftLeaderRouter(_cluster.Client, _names),
+            async (replica, commands) => (await replica.CoordinateBatch(new CoordinationBatch(commands))).Results,
+            (replica, command) => replica.Coordinate(command)) { MaxInFlight = 1 };
+        var first = batcher.WriteAsync(Put("alone-1"));
+        var good = batcher.WriteAsync(Put("alone-2"));
+        var bad = batcher.WriteAsync(malformed);
+        CoordinationWire.DecodeResult(await first).ResponseOrThrow<PutResponse>();
+        CoordinationWire.DecodeResult(await good).ResponseOrThrow<PutResponse>();
+        var alone = await Assert.ThrowsAsync<ArgumentException>(() => bad);
+        Assert.Contains("malformed coordination command", alone.Message, StringComparison.Ordinal);
+        Assert.Equal((2L, 3L), batcher.Sent);
     }
 
     private async Task<string> WaitForSingleLeaderAsync(IReadOnlyList<string> replicas)

@@ -1,0 +1,246 @@
+namespace Orleans.Patterns.Raft;
+
+/// <summary>
+/// Coalesces the concurrent writes of many sessions into batches for the Raft leader: group commit at the client,
+/// the same idea as the leader's one disk write per Ready. A write leaves at once while fewer than
+/// <see cref="MaxInFlight"/> batches are out; otherwise it waits, and leaves with the next batch together with every
+/// write queued meanwhile. So a lone write pays no wait, and under load one grain call, one turn of the leader and one
+/// log append carry many writes. Each write keeps its own session number, so a batch retried after a leader change
+/// applies each of its writes once; sessions keep one write in flight each, which is what makes that sound.
+/// </summary>
+/// <typeparam name="TWrite">One session's write.</typeparam>
+/// <typeparam name="TResult">Its result.</typeparam>
+public sealed class RaftWriteBatcher<TWrite, TResult>
+    where TWrite : notnull
+{
+    private readonly RaftLeaderRouter _router;
+    private readonly Func<IRaftReplicaGrain, IReadOnlyList<TWrite>, Task<IReadOnlyList<TResult>>> _sendMany;
+    private readonly Func<IRaftReplicaGrain, TWrite, Task<TResult>> _sendOne;
+    private readonly Lock _lock = new();
+    private readonly Queue<Pending> _queue = new();
+    private int _inFlight;
+    private long _batches;
+    private long _writes;
+
+    /// <param name="router">Finds the leader and retries through leader changes.</param>
+    /// <param name="sendMany">Sends a batch (two writes or more) to a replica; results in the writes' order.</param>
+    /// <param name="sendOne">Sends one write: a batch of one, and each write alone when a batch is refused for a bad write.</param>
+    public RaftWriteBatcher(
+        RaftLeaderRouter router,
+        Func<IRaftReplicaGrain, IReadOnlyList<TWrite>, Task<IReadOnlyList<TResult>>> sendMany,
+        Func<IRaftReplicaGrain, TWrite, Task<TResult>> sendOne)
+    {
+        _router = router;
+        _sendMany = sendMany;
+        _sendOne = sendOne;
+    }
+
+    /// <summary>Batches out at once; 1 sends one batch at a time. Several keep the leader's pipeline full.</summary>
+    public int MaxInFlight
+    {
+        get => Volatile.Read(ref field);
+        set => Volatile.Write(ref field, value >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(MaxInFlight), value, "At least one batch must be allowed in flight."));
+    } = 4;
+
+    /// <summary>Most writes in one batch; 1 turns batching off (every write its own call).</summary>
+    public int MaxBatch
+    {
+        get => Volatile.Read(ref field);
+        set => Volatile.Write(ref field, value >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(MaxBatch), value, "A batch holds at least one write."));
+    } = 256;
+
+    /// <summary>Batches sent so far, and the writes they carried: their ratio is the mean batch size.</summary>
+    public (long Batches, long Writes) Sent
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return (_batches, _writes);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Sends <paramref name="write"/> with the next batch and completes with its result. Cancelling drops a write
+    /// that has not left yet; a batch already sent stops retrying once every one of its writers has cancelled (its
+    /// writes may still be applied: their session numbers make a later retry safe). The task completes only when the
+    /// write is settled, so a session is not reused while its write may still be in flight.
+    /// </summary>
+    public Task<TResult> WriteAsync(TWrite write, CancellationToken cancellationToken = default)
+    {
+        var pending = new Pending(write, cancellationToken);
+        lock (_lock)
+        {
+            _queue.Enqueue(pending);
+        }
+
+        Pump();
+        return pending.Done.Task;
+    }
+
+    private void Pump()
+    {
+        List<Pending> batch;
+        lock (_lock)
+        {
+            if (_inFlight >= MaxInFlight || _queue.Count == 0)
+            {
+                return;
+            }
+
+            batch = new List<Pending>(Math.Min(_queue.Count, MaxBatch));
+            while (batch.Count < MaxBatch && _queue.TryDequeue(out var next))
+            {
+                if (next.CancellationToken.IsCancellationRequested)
+                {
+                    next.Done.TrySetCanceled(next.CancellationToken); // never sent: nothing to wait for
+                    continue;
+                }
+
+                batch.Add(next);
+            }
+
+            if (batch.Count == 0)
+            {
+                return;
+            }
+
+            _inFlight++;
+            _batches++;
+            _writes += batch.Count;
+        }
+
+        // Off the caller's context: a batch carries other callers' writes, so it must not run as one caller's grain
+        // turn (a busy non-reentrant grain would hold everyone's writes) nor carry one caller's request context.
+        using (ExecutionContext.SuppressFlow())
+        {
+            _ = Task.Run(() => SendAsync(batch));
+        }
+    }
+
+    private async Task SendAsync(List<Pending> batch)
+    {
+        using var abandoned = new BatchCancellation(batch);
+        try
+        {
+            if (batch.Count == 1)
+            {
+                await SendAloneAsync(batch[0], abandoned.Token).ConfigureAwait(false);
+                return;
+            }
+
+            var writes = batch.ConvertAll(p => p.Write);
+            IReadOnlyList<TResult> results;
+            try
+            {
+                results = await _router.CallLeaderAsync(replica => _sendMany(replica, writes), abandoned.Token).ConfigureAwait(false);
+            }
+            catch (ArgumentException)
+            {
+                // The leader refused the batch for a bad write, and took none: each alone, so only that one fails.
+                await Task.WhenAll(batch.Select(p => SendAloneAsync(p, p.CancellationToken))).ConfigureAwait(false);
+                return;
+            }
+
+            if (results.Count != batch.Count)
+            {
+                throw new InvalidOperationException($"The leader answered a batch of {batch.Count} writes with {results.Count} results.");
+            }
+
+            for (var i = 0; i < batch.Count; i++)
+            {
+                batch[i].Done.TrySetResult(results[i]);
+            }
+        }
+        catch (OperationCanceledException) when (abandoned.Token.IsCancellationRequested)
+        {
+            foreach (var pending in batch)
+            {
+                pending.Done.TrySetCanceled(pending.CancellationToken);
+            }
+        }
+        catch (Exception e)
+        {
+            foreach (var pending in batch)
+            {
+                pending.Done.TrySetException(e);
+            }
+        }
+        finally
+        {
+            lock (_lock)
+            {
+                _inFlight--;
+            }
+
+            Pump();
+        }
+    }
+
+    private async Task SendAloneAsync(Pending pending, CancellationToken cancellationToken)
+    {
+        try
+        {
+            pending.Done.TrySetResult(await _router.CallLeaderAsync(replica => _sendOne(replica, pending.Write), cancellationToken).ConfigureAwait(false));
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            pending.Done.TrySetCanceled(cancellationToken);
+        }
+        catch (Exception e)
+        {
+            pending.Done.TrySetException(e);
+        }
+    }
+
+    /// <summary>Cancelled once every writer of a batch has cancelled: then nobody waits for its retries any more.</summary>
+    private sealed class BatchCancellation : IDisposable
+    {
+        private readonly CancellationTokenSource _source = new();
+        private readonly List<CancellationTokenRegistration> _registrations = [];
+        private int _waiting;
+
+        public BatchCancellation(List<Pending> batch)
+        {
+            if (batch.Exists(p => !p.CancellationToken.CanBeCanceled))
+            {
+                return; // someone waits for good
+            }
+
+            _waiting = batch.Count;
+            foreach (var pending in batch)
+            {
+                _registrations.Add(pending.CancellationToken.Register(static state =>
+                {
+                    var self = (BatchCancellation)state!;
+                    if (Interlocked.Decrement(ref self._waiting) == 0)
+                    {
+                        self._source.Cancel();
+                    }
+                }, this));
+            }
+        }
+
+        public CancellationToken Token => _source.Token;
+
+        public void Dispose()
+        {
+            foreach (var registration in _registrations)
+            {
+                registration.Dispose();
+            }
+
+            _source.Dispose();
+        }
+    }
+
+    private sealed class Pending(TWrite write, CancellationToken cancellationToken)
+    {
+        public TWrite Write { get; } = write;
+
+        public CancellationToken CancellationToken { get; } = cancellationToken;
+
+        public TaskCompletionSource<TResult> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+}
