@@ -161,6 +161,66 @@ public sealed class RaftNodeReplicationTests
     }
 
     [Fact]
+    public void EntriesProposedDuringTheLeadersWriteLeaveAtOnce_AndCountForTheLeaderOnlyOnceTheirOwnReadyIsAdvanced()
+    {
+        var node = Create(N1, term: 1);
+        ElectLeader(node, Plain);
+        Drain(node);
+        node.Step(Ack(N2, 2, 1));
+        node.Step(Ack(N3, 2, 1));
+        Drain(node);
+
+        node.Propose(new byte[] { 2 });
+        var writing = node.GetReady(); // entry 2 being written, its appends already sent
+        Assert.True(writing.SendBeforePersist);
+        Assert.Empty(node.TakeAppendsBeforePersist()); // nothing new since
+
+        // Entry 3 arrives during that write: its appends leave now, each to a follower, carrying only entry 3.
+        node.Propose(new byte[] { 3 });
+        var early = node.TakeAppendsBeforePersist().OfType<AppendEntries>().ToList();
+        Assert.Equal([N2, N3], early.Select(m => m.To).Order());
+        Assert.All(early, m => Assert.Equal(3, Assert.Single(m.Entries).Index));
+        Assert.Empty(node.TakeAppendsBeforePersist());
+
+        // Once per write: entry 4, proposed during the same write, waits for the next Ready.
+        node.Propose(new byte[] { 4 });
+        Assert.Empty(node.TakeAppendsBeforePersist());
+
+        // n2 stored both, but the leader's own copy of 2 is still being written: no majority of durable copies yet.
+        node.Step(Ack(N2, 2, 3));
+        Assert.Equal(1, node.CommitIndex);
+        node.Advance(writing);
+        Assert.Equal(2, node.CommitIndex); // the leader's disk holds 2, not 3
+
+        // The next Ready persists entries 3 and 4 and sends only 4; once advanced, 3 has its majority.
+        var next = node.GetReady();
+        Assert.Equal([3L, 4L], next.ToPersist.Entries.Select(e => e.Index));
+        var appended = next.Messages.OfType<AppendEntries>().SelectMany(m => m.Entries).Select(e => e.Index).ToList();
+        Assert.DoesNotContain(3L, appended);
+        Assert.Contains(4L, appended);
+        node.Advance(next);
+        Assert.Equal(3, node.CommitIndex);
+    }
+
+    [Fact]
+    public void AppendsWaitForTheWriteWhenTheOutstandingReadyMayNotSendEarly()
+    {
+        // A follower's Ready promises what it stores: a leader never reached, nothing is taken early.
+        var follower = Create(N1, term: 2, logTerms: [1]);
+        follower.Step(new AppendEntries(N2, N1, 2, 1, 1, [new LogEntry(2, 2, EntryKind.Command, new byte[] { 2 })], 1));
+        _ = follower.GetReady();
+        Assert.Empty(follower.TakeAppendsBeforePersist());
+
+        // A new leader's first Ready carries its term change and vote: its appends wait for that write.
+        var candidate = Create(N1, Plain, term: 1);
+        candidate.AdvanceClock(2 * Plain.ElectionTimeout);
+        Assert.Empty(candidate.TakeAppendsBeforePersist());
+        var campaign = candidate.GetReady();
+        Assert.False(campaign.SendBeforePersist);
+        Assert.Empty(candidate.TakeAppendsBeforePersist());
+    }
+
+    [Fact]
     public void NothingIsHandedOutAheadOfAReadyWhoseEntriesWaitForTheWrite()
     {
         // A follower's Ready whose commit covers the entry it stores: applying must keep log order, so nothing jumps it.

@@ -17,6 +17,9 @@ public sealed partial class RaftNode
 
     private HardState CurrentHardState => new(_term, _votedFor, _commit);
 
+    // Whether TakeAppendsBeforePersist has handed out appends during the outstanding Ready's write.
+    private bool _appendsTakenDuringWrite;
+
     /// <summary>
     /// Takes the pending work. Only one Ready is outstanding at a time: the host calls <see cref="Advance(Ready)"/>
     /// before the next <see cref="GetReady"/>, while <see cref="Step"/> and the other inputs may be called in between.
@@ -63,6 +66,7 @@ public sealed partial class RaftNode
         _readStates.Clear();
         _droppedReads.Clear();
         _outstanding = ready;
+        _appendsTakenDuringWrite = false;
         return ready;
     }
 
@@ -88,6 +92,35 @@ public sealed partial class RaftNode
 
         _applied = upTo;
         return entries;
+    }
+
+    /// <summary>
+    /// A leader's appends of entries proposed while a Ready is outstanding, handed out at once so they travel during
+    /// that Ready's disk write instead of after it (thesis §10.2.1, as <see cref="Ready.SendBeforePersist"/>). Empty
+    /// unless the outstanding Ready may send before persisting and the term and vote are still the durable ones. The
+    /// entries are persisted with the next Ready, and the leader counts them toward a majority only once it is advanced.
+    /// Once per outstanding Ready: the first proposals of a write leave at once, and what arrives after them waits
+    /// for the next Ready and goes in one message, so a stream of single proposals does not become a message each.
+    /// </summary>
+    public IReadOnlyList<RaftMessage> TakeAppendsBeforePersist()
+    {
+        if (_outstanding is not { SendBeforePersist: true }
+            || _appendsTakenDuringWrite
+            || _role is not LeaderState { AppendPending: true }
+            || _term != _lastHardState.Term
+            || _votedFor != _lastHardState.VotedFor
+            || _snapshotToPersist is not null)
+        {
+            return [];
+        }
+
+        // AppendPending stays set: the next Ready's broadcast then sends whatever flow control holds back now.
+        _appendsTakenDuringWrite = true;
+        var first = _messages.Count;
+        BroadcastAppend(sendIfEmpty: false);
+        var taken = _messages.GetRange(first, _messages.Count - first);
+        _messages.RemoveRange(first, taken.Count);
+        return taken;
     }
 
     /// <summary>The host persisted, sent, applied and served <paramref name="ready"/>.</summary>

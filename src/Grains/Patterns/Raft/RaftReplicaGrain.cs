@@ -264,6 +264,12 @@ internal sealed partial class RaftReplicaGrain(
             done[i] = completion.Task;
         }
 
+        if (_draining)
+        {
+            // A Ready is out, waiting for the disk: these entries travel to the followers now, not after that write.
+            Send(_node.TakeAppendsBeforePersist());
+        }
+
         await DrainAsync();
         return await Task.WhenAll(done);
     }

@@ -183,7 +183,9 @@ internal sealed partial class SimCluster
         input(raft);
         if (node.Persisting)
         {
-            // As the grain does: what the input committed and this disk already holds is applied during the write.
+            // As the grain does: a leader's new appends leave during the write, and what the input committed and this
+            // disk already holds is applied during it.
+            SendAll(raft.TakeAppendsBeforePersist());
             ApplyEntries(node, raft.TakeStableCommitted());
         }
 
