@@ -150,16 +150,7 @@ public sealed class CoordinationClient
         // The same sequence number on every retry: the store answers a duplicate with the first outcome. The session
         // is free again only once its write is settled, even if this caller stops waiting before that.
         var command = new CoordinationCommand(session.Id, ++session.Sequence, request).Encode();
-        var settled = Writes.WriteAsync(command, cancellationToken);
-        _ = settled.ContinueWith(
-            (task, state) =>
-            {
-                _ = task.Exception; // observed here too: the caller may have stopped waiting
-                ((CoordinationClient)state!).Release(session);
-            },
-            this,
-            CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-        return CoordinationWire.DecodeResult(await settled.WaitAsync(cancellationToken));
+        return CoordinationWire.DecodeResult(await Writes.WriteAsync(command, () => Release(session), cancellationToken));
     }
 
     private void Release(Session session)

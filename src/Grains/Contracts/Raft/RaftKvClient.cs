@@ -51,16 +51,7 @@ public sealed class RaftKvClient(RaftKvChannel channel, string clientId)
         // The same sequence number on every retry: the store answers a duplicate with the first outcome. The session
         // takes its next write only once this one is settled, even if this caller stops waiting before that.
         var write = new KvWrite(clientId, ++_sequence, kind, key, value, expected);
-        var settled = channel.Writes.WriteAsync(write, cancellationToken);
-        _ = settled.ContinueWith(
-            (task, state) =>
-            {
-                _ = task.Exception; // observed here too: the caller may have stopped waiting
-                ((SemaphoreSlim)state!).Release();
-            },
-            _oneWriteAtATime,
-            CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-        return await settled.WaitAsync(cancellationToken);
+        return await channel.Writes.WriteAsync(write, () => _oneWriteAtATime.Release(), cancellationToken);
     }
 }
 

@@ -79,6 +79,26 @@ public sealed class RaftWriteBatcher<TWrite, TResult>
         return pending.Done.Task;
     }
 
+    /// <summary>
+    /// <see cref="WriteAsync(TWrite, CancellationToken)"/> for a caller that may stop waiting before the write is
+    /// settled: the returned task ends at the caller's cancellation, and <paramref name="settled"/> runs once the write
+    /// itself is settled (a session frees itself there, never while its write may still be in flight).
+    /// </summary>
+    public Task<TResult> WriteAsync(TWrite write, Action settled, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(settled);
+        var done = WriteAsync(write, cancellationToken);
+        _ = done.ContinueWith(
+            static (task, state) =>
+            {
+                _ = task.Exception; // observed here too: the caller may have stopped waiting
+                ((Action)state!)();
+            },
+            settled,
+            CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        return done.WaitAsync(cancellationToken);
+    }
+
     private void Pump()
     {
         List<Pending> batch;
