@@ -165,6 +165,30 @@ public sealed class RaftReplicaClusterTests(ITestOutputHelper output) : IAsyncLi
         Assert.Equal((2L, 3L), batcher.Sent);
     }
 
+    [Fact]
+    public async Task A_write_cancelled_before_its_batch_leaves_is_never_sent_and_its_session_takes_the_next()
+    {
+        await WaitForSingleLeaderAsync(_names);
+        var channel = new RaftKvChannel(_cluster.Client, _names);
+        channel.Writes.MaxInFlight = 1;
+        var first = new RaftKvClient(channel, "cancel-first");
+        var second = new RaftKvClient(channel, "cancel-second");
+
+        // The first put holds the one call slot; the second waits in the queue and is cancelled there.
+        using var cancel = new CancellationTokenSource();
+        var holding = first.PutAsync("held", "1");
+        var queued = second.PutAsync("dropped", "never", cancel.Token);
+        await cancel.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => queued);
+        await holding;
+
+        // Its session is free again, and nothing of the cancelled put reached the store.
+        var next = await second.PutAsync("after-cancel", "yes");
+        Assert.True(next.Applied);
+        Assert.Null((await second.GetAsync("dropped")).Value);
+        Assert.Equal((2L, 2L), channel.Writes.Sent);
+    }
+
     private async Task<string> WaitForSingleLeaderAsync(IReadOnlyList<string> replicas)
     {
         string? leader = null;
