@@ -10,7 +10,8 @@ namespace Orleans.Patterns.Client.Workload;
 /// </summary>
 internal sealed class RaftBench(IGrainFactory grains, IReadOnlyList<string> replicas, PutBenchSpec spec, HistoryRecorder? history)
 {
-    private static readonly string RunId = Guid.NewGuid().ToString("N");
+    // Fresh client ids for every bench: the store remembers each session's last sequence number.
+    private readonly string _runId = Guid.NewGuid().ToString("N");
     private readonly RaftKvChannel _channel = new(grains, replicas);
     private RaftKvClient[]? _sessions;
 
@@ -24,7 +25,7 @@ internal sealed class RaftBench(IGrainFactory grains, IReadOnlyList<string> repl
     public double MeanBatch => _channel.Writes.Sent is var (batches, writes) && batches > 0 ? (double)writes / batches : 0;
 
     private RaftKvClient[] Sessions => _sessions ??= [.. Enumerable.Range(0, spec.Clients)
-        .Select(i => new RaftKvClient(_channel, $"bench-{RunId}-{MaxBatch}-{i}"))];
+        .Select(i => new RaftKvClient(_channel, $"bench-{_runId}-{i}"))];
 
     private readonly PutLoad _load = new(spec, history);
 
