@@ -9,6 +9,18 @@ public sealed class RaftNodeReplicationTests
 {
     private static AppendEntriesResponse Ack(NodeId from, long term, long match) => new(from, N1, term, true, match, 0, 0, 0);
 
+    /// <summary>N1 leading term 2, its no-op (index 1) committed and acknowledged by both followers, nothing outstanding.</summary>
+    private static RaftNode LeaderWithItsNoOpOnEveryFollower()
+    {
+        var node = Create(N1, term: 1);
+        ElectLeader(node, Plain);
+        Drain(node);
+        node.Step(Ack(N2, 2, 1));
+        node.Step(Ack(N3, 2, 1));
+        Drain(node);
+        return node;
+    }
+
     [Fact]
     public void ConflictingSuffixIsTruncated_AndOnlyItIsRewritten()
     {
@@ -104,12 +116,7 @@ public sealed class RaftNodeReplicationTests
     [Fact]
     public void LeaderAppendsMayLeaveBeforeItsOwnWrite_AndTwoFollowersCommitWithoutIt()
     {
-        var node = Create(N1, term: 1);
-        ElectLeader(node, Plain);
-        Drain(node);
-        node.Step(Ack(N2, 2, 1));
-        node.Step(Ack(N3, 2, 1));
-        Drain(node);
+        var node = LeaderWithItsNoOpOnEveryFollower();
 
         node.Propose(new byte[] { 7 });
         var ready = node.GetReady();
@@ -163,12 +170,7 @@ public sealed class RaftNodeReplicationTests
     [Fact]
     public void EntriesProposedDuringTheLeadersWriteLeaveAtOnce_AndCountForTheLeaderOnlyOnceTheirOwnReadyIsAdvanced()
     {
-        var node = Create(N1, term: 1);
-        ElectLeader(node, Plain);
-        Drain(node);
-        node.Step(Ack(N2, 2, 1));
-        node.Step(Ack(N3, 2, 1));
-        Drain(node);
+        var node = LeaderWithItsNoOpOnEveryFollower();
 
         node.Propose(new byte[] { 2 });
         var writing = node.GetReady(); // entry 2 being written, its appends already sent
