@@ -141,6 +141,37 @@ public sealed class RaftNodeReplicationTests
     }
 
     [Fact]
+    public void ACommitIndexAloneNeedNotBeSynced_EntriesATermOrAVoteMust()
+    {
+        var campaign = Create(N1, term: 1);
+        campaign.AdvanceClock(2 * Plain.ElectionTimeout);
+        Assert.True(campaign.GetReady().ToPersist.MustSync); // a new term and a vote for itself
+
+        var node = LeaderWithItsNoOpOnEveryFollower();
+        node.Propose(new byte[] { 2 });
+        var append = node.GetReady();
+        Assert.True(append.ToPersist.MustSync); // an entry
+        node.Advance(append);
+
+        // Both followers store entry 2: only the commit index moves, and the Ready that hands 2 out need not wait.
+        node.Step(Ack(N2, 2, 2));
+        node.Step(Ack(N3, 2, 2));
+        var commit = node.GetReady();
+        Assert.Equal(2, Assert.Single(commit.CommittedEntries).Index);
+        Assert.Equal(2, commit.ToPersist.HardState?.Commit);
+        Assert.Empty(commit.ToPersist.Entries);
+        Assert.False(commit.ToPersist.MustSync);
+        node.Advance(commit);
+
+        // A follower learning a commit for entries it already stored: the same.
+        var follower = Create(N2, term: 2, logTerms: [2, 2]);
+        follower.Step(new AppendEntries(N1, N2, 2, 2, 2, [], 2));
+        var learned = Drain(follower);
+        Assert.Equal(2, Assert.Single(learned.HardStates).Commit);
+        Assert.All(learned.Readies, r => Assert.False(r.ToPersist.MustSync));
+    }
+
+    [Fact]
     public void CommitLearnedDuringAWriteIsHandedOutAtOnce_IfTheEntryIsAlreadyOnDisk()
     {
         var node = Create(N1, term: 1);

@@ -38,7 +38,14 @@ public sealed partial class RaftNode
         }
 
         var hardState = CurrentHardState;
-        var batch = new PersistBatch(hardState != _lastHardState ? hardState : null, _log.TakeUnstable(), _snapshotToPersist);
+        var entries = _log.TakeUnstable();
+
+        // Only the term, the vote and the log are promises; a commit index alone is a hint (see PersistBatch.MustSync).
+        var mustSync = entries.Count > 0
+            || _snapshotToPersist is not null
+            || hardState.Term != _lastHardState.Term
+            || hardState.VotedFor != _lastHardState.VotedFor;
+        var batch = new PersistBatch(hardState != _lastHardState ? hardState : null, entries, _snapshotToPersist, mustSync);
 
         // A leader's messages promise nothing this batch makes durable as long as its term and vote are already on disk
         // (only the commit index may change, which is a hint): it may send while it writes (thesis §10.2.1).

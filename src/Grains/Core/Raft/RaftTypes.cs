@@ -89,7 +89,16 @@ public sealed record Snapshot(SnapshotMetadata Metadata, ReadOnlyMemory<byte> Da
 /// the hard state if it changed, entries to append (an entry at an index already in the log replaces that
 /// entry and everything after it), and a snapshot received from the leader.
 /// </summary>
-public sealed record PersistBatch(HardState? HardState, IReadOnlyList<LogEntry> Entries, Snapshot? Snapshot)
+/// <param name="HardState">Term, vote and commit index, when any of them changed.</param>
+/// <param name="Entries">Entries to append; the first may replace a conflicting suffix.</param>
+/// <param name="Snapshot">A snapshot received from the leader, replacing the log it covers.</param>
+/// <param name="MustSync">
+/// False when the batch only moves the commit index: the term, the vote and the log are as already on disk. Such a
+/// batch is written but need not be fsynced, nor waited for: the commit index is volatile state in Raft (Figure 2), a
+/// restarted replica relearns it from the leader, and what it recovers is never ahead of its durable log, because a
+/// replica only commits entries it has already made durable. etcd's raft makes the same call (<c>MustSync</c>).
+/// </param>
+public sealed record PersistBatch(HardState? HardState, IReadOnlyList<LogEntry> Entries, Snapshot? Snapshot, bool MustSync = true)
 {
     public bool IsEmpty => HardState is null && Entries.Count == 0 && Snapshot is null;
 }
@@ -98,8 +107,9 @@ public sealed record PersistBatch(HardState? HardState, IReadOnlyList<LogEntry> 
 public sealed record RecoveredState(HardState HardState, Snapshot? Snapshot, IReadOnlyList<LogEntry> Entries);
 
 /// <summary>
-/// A replica's durable storage. <see cref="PersistAsync"/> completes only when the batch is on disk (fsynced);
-/// concurrent calls may share one fsync (group commit). Implementations own their I/O threads, so callers
+/// A replica's durable storage. <see cref="PersistAsync"/> completes only when the batch is on disk (fsynced), or,
+/// for a batch that need not be synced (<see cref="PersistBatch.MustSync"/>), once it is written; concurrent calls
+/// may share one fsync (group commit), which also covers every unsynced write before it. Implementations own their I/O threads, so callers
 /// never block a scheduler thread.
 /// </summary>
 public interface IRaftStorage : IAsyncDisposable

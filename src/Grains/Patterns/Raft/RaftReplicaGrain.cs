@@ -367,7 +367,22 @@ internal sealed partial class RaftReplicaGrain(
 
                 if (!ready.ToPersist.IsEmpty)
                 {
-                    await _storage.PersistAsync(ready.ToPersist, CancellationToken.None);
+                    var persisted = _storage.PersistAsync(ready.ToPersist, CancellationToken.None);
+                    if (ready.ToPersist.MustSync)
+                    {
+                        await persisted;
+                    }
+                    else
+                    {
+                        // A commit index alone: written behind the log's queue, never waited for (PersistBatch.MustSync).
+                        // A failure still surfaces, at the next write that must be synced.
+                        _ = persisted.ContinueWith(
+                            static (task, state) => ((RaftReplicaGrain)state!).LogUnsyncedWriteFailed(task.Exception!, ((RaftReplicaGrain)state!)._name),
+                            this,
+                            CancellationToken.None,
+                            TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously,
+                            TaskScheduler.Default);
+                    }
                 }
 
                 if (ready.ToPersist.Snapshot is { } installed)
@@ -618,6 +633,9 @@ internal sealed partial class RaftReplicaGrain(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Raft replica {Node}: {From} -> {To} in term {Term}, leader {Leader}")]
     private partial void LogRoleChanged(string node, string from, string to, long term, string? leader);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Raft replica {Node}: writing the commit index failed; the next synced write will fail too")]
+    private partial void LogUnsyncedWriteFailed(Exception exception, string node);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Raft replica {Node}: could not send to {Peer}")]
     private partial void LogSendFailed(Exception exception, string node, string peer);

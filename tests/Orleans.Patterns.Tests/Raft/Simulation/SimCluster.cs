@@ -73,6 +73,7 @@ internal sealed partial class SimCluster
     public void Crash(SimNode node)
     {
         node.Raft = null;
+        node.Storage.LoseUnsynced();
         node.Epoch++;
         node.Persisting = false;
         node.TimerAt = TimeSpan.MaxValue;
@@ -232,7 +233,8 @@ internal sealed partial class SimCluster
 
             node.Persisting = true;
             var epoch = node.Epoch;
-            var persistAt = ready.ToPersist.IsEmpty ? Now : Now + Network.DiskDelay;
+            // A commit index alone is written without an fsync, and the grain does not wait for it.
+            var persistAt = ready.ToPersist.IsEmpty || !ready.ToPersist.MustSync ? Now : Now + Network.DiskDelay;
             Schedule(persistAt, () =>
             {
                 if (node.Epoch == epoch)

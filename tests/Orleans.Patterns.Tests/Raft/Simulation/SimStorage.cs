@@ -5,10 +5,13 @@ namespace Orleans.Patterns.Tests.Raft.Simulation;
 /// <summary>
 /// A replica's disk, in memory: it keeps exactly what was persisted, so a crash loses everything else. Batches are
 /// applied the way <see cref="PersistBatch"/> prescribes: snapshot, then hard state, then entries (rewriting from the first).
+/// A batch that need not be synced (<see cref="PersistBatch.MustSync"/> false: a commit index alone) is held apart
+/// until the next synced batch, and a crash loses it: the worst a power cut can do to the real log's unsynced tail.
 /// </summary>
 internal sealed class SimStorage
 {
     private readonly List<LogEntry> _entries = [];
+    private HardState? _unsynced;
 
     public HardState HardState { get; private set; }
 
@@ -40,6 +43,24 @@ internal sealed class SimStorage
 
     public void Apply(PersistBatch batch)
     {
+        if (!batch.MustSync)
+        {
+            if (batch.Entries.Count > 0 || batch.Snapshot is not null
+                || batch.HardState is { } hint && (hint.Term != HardState.Term || hint.VotedFor != HardState.VotedFor))
+            {
+                throw new InvalidOperationException($"an unsynced batch changes more than the commit index: {batch}");
+            }
+
+            _unsynced = batch.HardState ?? _unsynced;
+            return;
+        }
+
+        if (_unsynced is { } covered)
+        {
+            HardState = covered; // this batch's fsync covers the earlier unsynced write
+            _unsynced = null;
+        }
+
         if (batch.Snapshot is { } snapshot)
         {
             Snapshot = snapshot;
@@ -75,6 +96,9 @@ internal sealed class SimStorage
         _entries.RemoveRange(0, (int)Math.Min(_entries.Count, index - SnapshotIndex));
         Snapshot = snapshot;
     }
+
+    /// <summary>A crash: what was written but never synced is gone.</summary>
+    public void LoseUnsynced() => _unsynced = null;
 
     public RecoveredState Recover() => new(HardState, Snapshot, [.. _entries]);
 }

@@ -354,6 +354,73 @@ public sealed class FileRaftStorageTests : WalTestBase
     }
 
     [Fact]
+    public async Task A_commit_index_alone_is_written_without_an_fsync_and_the_next_one_covers_it()
+    {
+        var voted = new NodeId("silo-1");
+        await using (var storage = Open())
+        {
+            storage.Recover();
+            await storage.PersistAsync(new PersistBatch(new HardState(2, voted, 0), [Entry(1, 2), Entry(2, 2)], null), default);
+            var synced = storage.FsyncCount;
+
+            await storage.PersistAsync(new PersistBatch(new HardState(2, voted, 1), [], null, MustSync: false), default);
+            await storage.PersistAsync(new PersistBatch(new HardState(2, voted, 2), [], null, MustSync: false), default);
+            Assert.Equal(synced, storage.FsyncCount);
+
+            await storage.PersistAsync(new PersistBatch(null, [Entry(3, 2)], null), default);
+            Assert.Equal(synced + 1, storage.FsyncCount);
+        }
+
+        await using var reopened = Open();
+        var state = reopened.Recover();
+        Assert.Equal(new HardState(2, voted, 2), state.HardState);
+        AssertEntries(state.Entries, 1, 3, _ => 2);
+    }
+
+    [Fact]
+    public async Task A_batch_that_claims_no_sync_but_carries_entries_a_term_or_a_vote_is_synced_anyway()
+    {
+        await using var storage = Open();
+        storage.Recover();
+        var before = storage.FsyncCount;
+        await storage.PersistAsync(new PersistBatch(null, [Entry(1, 1)], null, MustSync: false), default);
+        Assert.Equal(before + 1, storage.FsyncCount);
+        await storage.PersistAsync(new PersistBatch(new HardState(2, new NodeId("silo-2"), 0), [], null, MustSync: false), default);
+        Assert.Equal(before + 2, storage.FsyncCount);
+    }
+
+    [Fact]
+    public async Task Unsynced_commit_writes_are_synced_before_a_segment_is_closed_and_when_the_log_is_closed()
+    {
+        var voted = new NodeId("silo-1");
+        await using (var first = Open())
+        {
+            first.Recover();
+            await first.PersistAsync(new PersistBatch(new HardState(1, voted, 0), [Entry(1, 1)], null), default);
+        }
+
+        // Reopened with a segment size one byte above what it holds: the commit write below fills the segment, so
+        // the next group starts a new one, and must first sync that unsynced tail.
+        var written = new FileInfo(Assert.Single(Segments())).Length;
+        await using (var storage = Open(segmentBytes: written + 1))
+        {
+            storage.Recover();
+            await storage.PersistAsync(new PersistBatch(new HardState(1, voted, 1), [], null, MustSync: false), default);
+            var beforeRoll = storage.FsyncCount;
+            await storage.PersistAsync(new PersistBatch(null, [Entry(2, 1)], null), default);
+            Assert.Equal(beforeRoll + 2, storage.FsyncCount);
+            Assert.Equal(2, Segments().Length);
+            await storage.PersistAsync(new PersistBatch(new HardState(1, voted, 2), [], null, MustSync: false), default);
+        }
+
+        await using var reopened = Open();
+        var state = reopened.Recover();
+        Assert.Equal(new HardState(1, voted, 2), state.HardState);
+        AssertEntries(state.Entries, 1, 2, _ => 1);
+        Assert.Empty(reopened.LastRecovery.Warnings);
+    }
+
+    [Fact]
     public async Task Persisting_before_recover_is_refused()
     {
         await using var storage = Open();

@@ -23,7 +23,10 @@ namespace Orleans.Patterns.Raft.Storage;
 /// </para>
 /// <para>
 /// Writes go through one dedicated writer thread: every call queued while an fsync is in flight is written in one
-/// go and covered by the next single fsync (group commit). Callers only enqueue and await. A failed write or fsync
+/// go and covered by the next single fsync (group commit). A group of batches that only move the commit index
+/// (<see cref="PersistBatch.MustSync"/> false) is written without an fsync; the next fsync covers it, and so does
+/// starting a new segment or closing the storage, so only the tail of the last segment is ever unsynced.
+/// Callers only enqueue and await. A failed write or fsync
 /// fails that group and every later call: after a failed fsync the kernel may have dropped the dirty pages, so only
 /// a restart and recovery can tell what is on disk.
 /// </para>
@@ -61,6 +64,8 @@ public sealed class FileRaftStorage : IRaftStorage
     private long _snapshotTerm;
     private string? _snapshotName;
     private long _fsyncCount;
+    private bool _syncDue;
+    private bool _unsynced;
 
     /// <param name="directory">This replica's own directory, e.g. <c>{dataDir}/raft/{nodeId}</c>; created if missing.</param>
     /// <param name="options">Segment size and test hooks; defaults if null.</param>
@@ -204,7 +209,7 @@ public sealed class FileRaftStorage : IRaftStorage
         }
         else
         {
-            _active?.Dispose();
+            CloseActive(); // never written to since Recover, which synced
         }
     }
 
@@ -257,7 +262,15 @@ public sealed class FileRaftStorage : IRaftStorage
             group.Clear();
         }
 
-        _active?.Dispose();
+        try
+        {
+            CloseActive();
+        }
+        catch (IOException)
+        {
+            // Only commit-index writes can be unsynced here, and a restarted replica relearns those.
+        }
+
         _stopped.TrySetResult();
     }
 
@@ -303,7 +316,8 @@ public sealed class FileRaftStorage : IRaftStorage
                 }
             }
 
-            FlushBuffer();
+            FlushBuffer(_syncDue);
+            _syncDue = false;
             if (cleanup)
             {
                 DeleteCovered();
@@ -400,6 +414,12 @@ public sealed class FileRaftStorage : IRaftStorage
         }
 
         var writeHardState = batch.HardState is { } state && state != _hardState;
+
+        // Checked here as well as trusted from the batch: entries, a snapshot, a term or a vote are always synced.
+        _syncDue |= batch.MustSync
+            || snapshot is not null
+            || skip < entries.Count
+            || (writeHardState && (batch.HardState!.Value.Term != _hardState.Term || batch.HardState.Value.VotedFor != _hardState.VotedFor));
         var truncate = skip < entries.Count && entries[skip].Index <= LastIndex;
         var remaining = (reset ? 1 : 0) + (writeHardState ? 1 : 0) + (truncate ? 1 : 0) + (entries.Count - skip);
         if (reset)
@@ -448,6 +468,7 @@ public sealed class FileRaftStorage : IRaftStorage
         }
 
         WriteSnapshotFile(snapshot);
+        _syncDue = true;
         _terms.RemoveRange(0, (int)(index - _snapshotIndex));
         _snapshotIndex = index;
         _snapshotTerm = term;
@@ -501,7 +522,7 @@ public sealed class FileRaftStorage : IRaftStorage
     {
         var sequence = _segments.Count > 0 ? _segments[^1].Sequence + 1 : 1;
         var path = Path.Combine(_directory, WalFormat.SegmentName(sequence, LastIndex + 1));
-        _active?.Dispose();
+        CloseActive();
         _active = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.Read, bufferSize: 0);
         DirectorySync.Flush(_directory);
         _segments.Add(new Segment(path, sequence));
@@ -512,19 +533,36 @@ public sealed class FileRaftStorage : IRaftStorage
         }
     }
 
-    private void FlushBuffer()
+    private void FlushBuffer(bool sync = true)
     {
-        if (_buffer.WrittenCount == 0)
+        if (_buffer.WrittenCount > 0)
+        {
+            _active!.Write(_buffer.WrittenSpan);
+            _activeLength += _buffer.WrittenCount;
+            _buffer.ResetWrittenCount();
+            _unsynced = true;
+        }
+
+        if (sync && _unsynced)
+        {
+            _options.BeforeFsync?.Invoke();
+            _active!.Flush(flushToDisk: true);
+            Interlocked.Increment(ref _fsyncCount);
+            _unsynced = false;
+        }
+    }
+
+    /// <summary>Closes the active segment, syncing what was written to it unsynced: no closed segment has an unsynced tail.</summary>
+    private void CloseActive()
+    {
+        if (_active is null)
         {
             return;
         }
 
-        _active!.Write(_buffer.WrittenSpan);
-        _activeLength += _buffer.WrittenCount;
-        _buffer.ResetWrittenCount();
-        _options.BeforeFsync?.Invoke();
-        _active.Flush(flushToDisk: true);
-        Interlocked.Increment(ref _fsyncCount);
+        FlushBuffer();
+        _active.Dispose();
+        _active = null;
     }
 
     private Snapshot? LoadNewestSnapshot(List<RecoveryWarning> warnings)
