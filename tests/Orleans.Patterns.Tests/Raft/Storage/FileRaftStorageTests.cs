@@ -155,7 +155,7 @@ public sealed class FileRaftStorageTests : WalTestBase
     public async Task Torn_last_record_is_cut_with_a_warning_naming_file_and_offset()
     {
         long lastRecordOffset;
-        await using (var storage = Open())
+        await using (var storage = Open(preallocateBytes: 0)) // offsets read from the file length as it grows
         {
             storage.Recover();
             for (var i = 1; i <= 9; i++)
@@ -193,7 +193,7 @@ public sealed class FileRaftStorageTests : WalTestBase
     public async Task Flipped_bit_in_the_last_record_is_cut()
     {
         long lastRecordOffset;
-        await using (var storage = Open())
+        await using (var storage = Open(preallocateBytes: 0)) // offsets read from the file length as it grows
         {
             storage.Recover();
             await storage.PersistAsync(Entries(Entry(1, 1), Entry(2, 1)), default);
@@ -213,7 +213,7 @@ public sealed class FileRaftStorageTests : WalTestBase
     public async Task Flipped_bit_in_an_earlier_record_refuses_to_start_naming_file_and_offset()
     {
         long thirdRecordOffset = 0;
-        await using (var storage = Open())
+        await using (var storage = Open(preallocateBytes: 0)) // offsets read from the file length as it grows
         {
             storage.Recover();
             for (var i = 1; i <= 5; i++)
@@ -307,12 +307,59 @@ public sealed class FileRaftStorageTests : WalTestBase
             AssertEntries(entries, 1, entries.Count);
         }
 
-        // Or the unsynced pages as zeros (a file size extended before its data reached the disk).
-        Array.Clear(bytes, (int)synced, bytes.Length - (int)synced);
-        await File.WriteAllBytesAsync(segment, bytes);
-        await using var zeroed = Open();
-        AssertEntries(zeroed.Recover().Entries, 1, 2);
-        Assert.IsType<TruncatedTail>(Assert.Single(zeroed.LastRecovery.Warnings));
+        // Or the unsynced pages as zeros (a file extended before its data reached the disk). From a batch boundary that
+        // is how every extended segment ends, so it is the log's clean end; from inside a batch it is a torn batch.
+        var zeroed = (byte[])bytes.Clone();
+        Array.Clear(zeroed, (int)synced, zeroed.Length - (int)synced);
+        await File.WriteAllBytesAsync(segment, zeroed);
+        await using (var reopened = Open())
+        {
+            AssertEntries(reopened.Recover().Entries, 1, 2);
+            Assert.Empty(reopened.LastRecovery.Warnings);
+            Assert.Equal(synced, new FileInfo(segment).Length);
+        }
+
+        var insideBatch = (byte[])bytes.Clone();
+        var afterEntry3 = synced + RecordSize(Entry(3, 1));
+        Array.Clear(insideBatch, (int)afterEntry3, insideBatch.Length - (int)afterEntry3);
+        await File.WriteAllBytesAsync(segment, insideBatch);
+        await using var torn = Open();
+        AssertEntries(torn.Recover().Entries, 1, 2);
+        Assert.Equal(synced, Assert.IsType<TruncatedTail>(Assert.Single(torn.LastRecovery.Warnings)).Offset);
+    }
+
+    [Fact]
+    public async Task A_killed_replica_recovers_its_extended_segment_without_warnings_and_cuts_a_bad_last_record()
+    {
+        // Not disposed, like a killed process: the segment keeps the zeros it was extended by.
+        var storage = Open();
+        storage.Recover();
+        await storage.PersistAsync(Entries(Entry(1, 1), Entry(2, 1)), default);
+        await storage.PersistAsync(Entries(Entry(3, 1)), default);
+        var segment = Segments().Single();
+        Assert.True(new FileInfo(segment).Length >= FileRaftStorageOptions.DefaultPreallocateBytes, "the segment was not extended");
+
+        await using (var reopened = Open())
+        {
+            AssertEntries(reopened.Recover().Entries, 1, 3);
+            Assert.Empty(reopened.LastRecovery.Warnings);
+            await reopened.PersistAsync(Entries(Entry(4, 1)), default);
+        }
+
+        // Closed cleanly: cut to its data, so it holds nothing but records.
+        var records = 4 * RecordSize(Entry(1, 1));
+        Assert.Equal(records, new FileInfo(segment).Length);
+
+        // Killed again after one more write, with a bit flipped in that last record: cut with a warning.
+        var again = Open();
+        again.Recover();
+        await again.PersistAsync(Entries(Entry(5, 1)), default);
+        FlipBit(segment, records + 20);
+        await using var recovered = Open();
+        AssertEntries(recovered.Recover().Entries, 1, 4);
+        var warning = Assert.IsType<TruncatedTail>(Assert.Single(recovered.LastRecovery.Warnings));
+        Assert.Equal(records, warning.Offset);
+        Assert.Contains("CRC", warning.Reason, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -56,8 +56,11 @@ public abstract class WalTestBase : IDisposable
         }
     }
 
-    internal FileRaftStorage Open(long segmentBytes = FileRaftStorageOptions.DefaultSegmentBytes, Action? beforeFsync = null) =>
-        new(Dir, new FileRaftStorageOptions { SegmentBytes = segmentBytes, BeforeFsync = beforeFsync });
+    internal FileRaftStorage Open(
+        long segmentBytes = FileRaftStorageOptions.DefaultSegmentBytes,
+        Action? beforeFsync = null,
+        long preallocateBytes = FileRaftStorageOptions.DefaultPreallocateBytes) =>
+        new(Dir, new FileRaftStorageOptions { SegmentBytes = segmentBytes, BeforeFsync = beforeFsync, PreallocateBytes = preallocateBytes });
 
     internal string[] Segments() => [.. Directory.GetFiles(Dir, "*.wal").Order(StringComparer.Ordinal)];
 

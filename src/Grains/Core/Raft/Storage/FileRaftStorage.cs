@@ -31,6 +31,11 @@ namespace Orleans.Patterns.Raft.Storage;
 /// a restart and recovery can tell what is on disk.
 /// </para>
 /// <para>
+/// The active segment is extended ahead of its writes (<see cref="FileRaftStorageOptions.PreallocateBytes"/>), so an
+/// append's fsync rarely has a new file size to record; a segment is cut to its data when it is closed, and recovery
+/// takes zeros from a batch boundary to the end of the last segment for its clean end.
+/// </para>
+/// <para>
 /// Recovery cuts a bad record only at the tail of the last segment, where an unsynced (never acknowledged) write
 /// can be torn: fewer bytes than a header, a length running past the end of the file, a CRC or type mismatch in the
 /// file's final record, or zeros to the end. Anything else refuses to start. Limits: a bit flip in the length field
@@ -66,6 +71,7 @@ public sealed class FileRaftStorage : IRaftStorage
     private long _fsyncCount;
     private bool _syncDue;
     private bool _unsynced;
+    private long _allocated;
 
     /// <param name="directory">This replica's own directory, e.g. <c>{dataDir}/raft/{nodeId}</c>; created if missing.</param>
     /// <param name="options">Segment size and test hooks; defaults if null.</param>
@@ -145,6 +151,7 @@ public sealed class FileRaftStorage : IRaftStorage
         {
             _active = new FileStream(_segments[^1].Path, FileMode.Open, FileAccess.Write, FileShare.Read, bufferSize: 0);
             _activeLength = _active.Seek(0, SeekOrigin.End);
+            _allocated = _activeLength;
         }
 
         LastRecovery = new RecoveryReport(warnings, _segments.Count, snapshot?.Metadata.Index);
@@ -527,6 +534,7 @@ public sealed class FileRaftStorage : IRaftStorage
         DirectorySync.Flush(_directory);
         _segments.Add(new Segment(path, sequence));
         _activeLength = 0;
+        _allocated = 0;
         if (_hardState != default)
         {
             WalFormat.WriteHardState(_buffer, _hardState, last: true);
@@ -537,6 +545,13 @@ public sealed class FileRaftStorage : IRaftStorage
     {
         if (_buffer.WrittenCount > 0)
         {
+            if (_options.PreallocateBytes > 0 && _activeLength + _buffer.WrittenCount > _allocated)
+            {
+                // Extend the file ahead of the writes: then most fsyncs record data only, not also a new file size.
+                _allocated = _activeLength + _buffer.WrittenCount + _options.PreallocateBytes;
+                _active!.SetLength(_allocated);
+            }
+
             _active!.Write(_buffer.WrittenSpan);
             _activeLength += _buffer.WrittenCount;
             _buffer.ResetWrittenCount();
@@ -552,12 +567,21 @@ public sealed class FileRaftStorage : IRaftStorage
         }
     }
 
-    /// <summary>Closes the active segment, syncing what was written to it unsynced: no closed segment has an unsynced tail.</summary>
+    /// <summary>
+    /// Closes the active segment, cut to its data and synced: no closed segment has an unsynced tail or a zero one.
+    /// </summary>
     private void CloseActive()
     {
         if (_active is null)
         {
             return;
+        }
+
+        if (_allocated > _activeLength)
+        {
+            _active.SetLength(_activeLength);
+            _allocated = _activeLength;
+            _unsynced = true;
         }
 
         FlushBuffer();
@@ -637,6 +661,13 @@ public sealed class FileRaftStorage : IRaftStorage
                 {
                     // Only the tail of the last segment can hold a write that was never fsynced (and so never
                     // acknowledged); damage anywhere else is lost acknowledged data.
+                    if (isLast && batch.Count == 0 && AllZero(bytes.AsSpan(position)))
+                    {
+                        // The unused end of a segment extended ahead of its writes: a clean end, not damage.
+                        CutTail(segment.Path, position);
+                        return;
+                    }
+
                     if (isLast && (torn || AllZero(bytes.AsSpan(position))))
                     {
                         var cut = batch.Count > 0 ? batchStart : position;
@@ -738,7 +769,9 @@ public sealed class FileRaftStorage : IRaftStorage
             }
 
             var body = bytes.AsSpan(position + WalFormat.HeaderBytes, (int)length);
-            var endsFile = position + WalFormat.HeaderBytes + length == bytes.Length;
+            // The file's final record: nothing after it, or only the zeros of a segment extended ahead of its writes.
+            var end = position + WalFormat.HeaderBytes + (int)length;
+            var endsFile = end == bytes.Length || AllZero(bytes.AsSpan(end));
             if (BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(position + 4)) != WalFormat.Checksum(body))
             {
                 return ("CRC mismatch", endsFile, 0);
