@@ -60,7 +60,9 @@ internal static class CoordinationGens
         (1, Gen.Long[0, 3].Select(id => (ICoordinationWrite)new LeaseRevokeRequest(id))),
         (1, Gen.Select(Gen.Long[0, 3], Now).Select((id, now) => (ICoordinationWrite)new LeaseKeepAliveRequest(id, now))),
         (1, Now.Select(now => (ICoordinationWrite)new ExpireLeasesRequest(now))),
-        (1, Now.Select(now => (ICoordinationWrite)new PromoteLeasesRequest(now))));
+        (1, Now.Select(now => (ICoordinationWrite)new PromoteLeasesRequest(now))),
+        (1, Gen.Select(Gen.Long[0, 3], Now).Select((id, at) => new LeaseRenewedAt(id, at)).Array[0, 3]
+            .Select(leases => (ICoordinationWrite)new RefreshLeasesRequest(leases))));
 
     public static readonly Gen<CoordinationCommand> Command =
         Gen.Select(Gen.OneOf(Gen.Const(""), Gen.Const("c1"), Gen.Const("c-é")), Gen.Long[0, 20], Write).Select((client, sequence, write) => new CoordinationCommand(client, sequence, write));

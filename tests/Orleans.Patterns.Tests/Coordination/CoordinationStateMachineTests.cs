@@ -76,6 +76,38 @@ public sealed class CoordinationStateMachineTests
     }
 
     [Fact]
+    public void AKeepAliveEntryWrittenBeforeRenewalsMovedToTheLeaderStillDecodesAndApplies()
+    {
+        // Client "s/0", sequence 1, keep-alive of lease 42 stamped 9,000: the bytes such an entry has in existing logs.
+        var logged = Convert.FromHexString("0103732F300100000000000000072A000000000000002823000000000000");
+        Assert.Equal(new CoordinationCommand("s/0", 1, new LeaseKeepAliveRequest(42, 9_000)), CoordinationCommand.Decode(logged));
+
+        var machine = new CoordinationStateMachine();
+        machine.Apply(Entry(1, "", 0, new LeaseGrantRequest(10, 42, 0)));
+        var renewed = machine.Apply(new LogEntry(2, 1, EntryKind.Command, logged))!;
+        Assert.Equal(new LeaseKeepAliveResponse(1, 42, 10), renewed.ResponseOrThrow<LeaseKeepAliveResponse>());
+        Assert.Equal(19_000, machine.Store.LeaseDeadlineOf(42)!.Value.DeadlineMillis);
+        Assert.Same(renewed, machine.Apply(new LogEntry(3, 1, EntryKind.Command, logged))); // a retry, answered from the session
+    }
+
+    [Fact]
+    public void ARefreshHasAFixedEncoding_AndAppliesWithoutASession()
+    {
+        var refresh = new CoordinationCommand("", 0, new RefreshLeasesRequest([new(3, 12_000), new(7, 12_500)]));
+        var bytes = Convert.FromHexString("010000000000000000000A020300000000000000E02E0000000000000700000000000000D430000000000000");
+        Assert.Equal(bytes, refresh.Encode());
+        var decoded = Assert.IsType<RefreshLeasesRequest>(CoordinationCommand.Decode(bytes).Request);
+        Assert.Equal(new[] { new LeaseRenewedAt(3, 12_000), new LeaseRenewedAt(7, 12_500) }, decoded.Leases);
+
+        var machine = new CoordinationStateMachine();
+        machine.Apply(Entry(1, "", 0, new LeaseGrantRequest(2, 3, 0)));
+        Assert.Equal(new RefreshLeasesResponse(1, 1), machine.Apply(new LogEntry(2, 1, EntryKind.Command, bytes))!.ResponseOrThrow<RefreshLeasesResponse>());
+        Assert.Equal(new RefreshLeasesResponse(1, 1), machine.Apply(new LogEntry(3, 1, EntryKind.Command, bytes))!.ResponseOrThrow<RefreshLeasesResponse>());
+        Assert.Equal(0, machine.SessionCount);
+        Assert.Equal(14_000, machine.Store.LeaseDeadlineOf(3)!.Value.DeadlineMillis);
+    }
+
+    [Fact]
     public void ARefusalIsAnOutcome_RememberedLikeAnyOther()
     {
         var machine = new CoordinationStateMachine();

@@ -61,6 +61,8 @@ public sealed class CoordinationWireTests
         var refused = new CoordinationResult(18, null, new CoordinationError(CoordinationErrorCode.LeaseNotFound, "etcdserver: requested lease not found", 0));
         Assert.Equal(ok, CoordinationWire.DecodeResult(CoordinationWire.EncodeResult(ok)));
         Assert.Equal(refused, CoordinationWire.DecodeResult(CoordinationWire.EncodeResult(refused)));
+        var refreshed = new CoordinationResult(19, new RefreshLeasesResponse(4, 2), null);
+        Assert.Equal(refreshed, CoordinationWire.DecodeResult(CoordinationWire.EncodeResult(refreshed)));
     }
 
     [Theory]

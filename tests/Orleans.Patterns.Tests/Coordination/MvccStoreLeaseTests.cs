@@ -144,6 +144,32 @@ public sealed class MvccStoreLeaseTests
     }
 
     [Fact]
+    public void ARefreshExtendsEachListedLeaseFromItsOwnRenewal_SkipsMissingOnes_AndNeverShortens()
+    {
+        var store = new MvccStore();
+        var a = store.LeaseGrant(new LeaseGrantRequest(10, 0, 0)).ID;        // deadline 10,000
+        var b = store.LeaseGrant(new LeaseGrantRequest(5, 0, 0)).ID;         // deadline 5,000
+        var c = store.LeaseGrant(new LeaseGrantRequest(10, 0, 0)).ID;        // deadline 10,000, not renewed
+        store.Put("b", "v", b);
+        var revision = store.Revision;
+
+        var refreshed = store.RefreshLeases(new RefreshLeasesRequest([new(a, 8_000), new(b, 4_000), new(99, 4_000)]));
+        Assert.Equal(new RefreshLeasesResponse(revision, 2), refreshed);                     // no revision of its own
+        Assert.Equal(new LeaseDeadline(10, 18_000), store.LeaseDeadlineOf(a));
+        Assert.Equal(new LeaseDeadline(5, 9_000), store.LeaseDeadlineOf(b));
+        Assert.Equal(new LeaseDeadline(10, 10_000), store.LeaseDeadlineOf(c));
+        Assert.Null(store.LeaseDeadlineOf(99));
+
+        // A renewal older than the deadline the store already has (a promote since) changes nothing.
+        store.RefreshLeases(new RefreshLeasesRequest([new(a, 1_000)]));
+        Assert.Equal(18_000, store.LeaseDeadlineOf(a)!.Value.DeadlineMillis);
+
+        Assert.Equal([b, c], store.ExpireLeases(new ExpireLeasesRequest(10_000)).Expired);
+        Assert.Null(store.Get("b"));
+        Assert.Equal([a], store.LeaseLeases().Leases);
+    }
+
+    [Fact]
     public void DeletingAKeyDetachesItFromItsLease()
     {
         var store = new MvccStore();

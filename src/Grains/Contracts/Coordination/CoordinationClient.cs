@@ -7,8 +7,9 @@ namespace Orleans.Patterns.Coordination;
 /// The .NET API of the coordination service (etcd v3 semantics on the Raft log), for callers in the cluster and
 /// outside it. Writes go to the Raft leader through a pool of sessions: each session has one write in flight and
 /// numbers its writes, so a write retried after a leader change applies once (the pool gives concurrency without
-/// giving that up). Linearizable reads go to the leader (ReadIndex); serializable reads and watches are served by
-/// <see cref="LocalReplica"/> when one is given (the silo's own replica), otherwise by any replica.
+/// giving that up). Linearizable reads and lease keep-alives go to the leader (ReadIndex); serializable reads and
+/// watches are served by <see cref="LocalReplica"/> when one is given (the silo's own replica), otherwise by any
+/// replica.
 /// A refusal by the store is thrown as <see cref="CoordinationException"/> naming etcd's error.
 /// </summary>
 public sealed class CoordinationClient
@@ -81,9 +82,16 @@ public sealed class CoordinationClient
     public async Task<LeaseRevokeResponse> LeaseRevokeAsync(long id, CancellationToken cancellationToken = default) =>
         (await WriteAsync(new LeaseRevokeRequest(id), cancellationToken)).ResponseOrThrow<LeaseRevokeResponse>();
 
-    /// <summary>Renews a lease on the leader's clock; a TTL of 0 in the answer means the lease no longer exists.</summary>
-    public async Task<LeaseKeepAliveResponse> LeaseKeepAliveAsync(long id, CancellationToken cancellationToken = default) =>
-        (await WriteAsync(new LeaseKeepAliveRequest(id, 0), cancellationToken)).ResponseOrThrow<LeaseKeepAliveResponse>();
+    /// <summary>
+    /// Renews a lease on the leader's clock; a TTL of 0 in the answer means the lease no longer exists. Goes to the
+    /// leader like a linearizable read, not through the write sessions: the leader keeps the renewal without a log
+    /// entry of its own (<see cref="IRaftReplicaGrain.RenewLease"/>), so a retry is harmless.
+    /// </summary>
+    public async Task<LeaseKeepAliveResponse> LeaseKeepAliveAsync(long id, CancellationToken cancellationToken = default)
+    {
+        var renewed = await _router.CallLeaderAsync(replica => replica.RenewLease(id), cancellationToken);
+        return new LeaseKeepAliveResponse(renewed.Revision, renewed.ID, renewed.TTL);
+    }
 
     /// <summary>The lease's remaining seconds on the leader's clock (-1: no such lease), and its keys if asked.</summary>
     public async Task<LeaseTimeToLiveResponse> LeaseTimeToLiveAsync(long id, bool keys = false, CancellationToken cancellationToken = default)

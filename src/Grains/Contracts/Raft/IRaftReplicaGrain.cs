@@ -36,8 +36,9 @@ public interface IRaftReplicaGrain : IGrainWithStringKey
     /// <summary>
     /// Proposes a coordination write: an encoded <c>CoordinationCommand</c> (<c>CoordinationCommand.Encode</c>);
     /// completes when it is committed and applied, with the encoded <c>CoordinationResult</c>
-    /// (<c>CoordinationWire.DecodeResult</c>): a refusal by the store is a result, not an exception. Lease grants and
-    /// keep-alives are stamped with the leader's clock here. Throws <see cref="NotLeaderException"/> on a follower.
+    /// (<c>CoordinationWire.DecodeResult</c>): a refusal by the store is a result, not an exception. Lease grants (and
+    /// keep-alives sent as commands, which <see cref="RenewLease"/> replaces) are stamped with the leader's clock here.
+    /// Throws <see cref="NotLeaderException"/> on a follower.
     /// </summary>
     [ResponseTimeout("00:00:05")]
     Task<byte[]> Coordinate(byte[] command);
@@ -49,6 +50,16 @@ public interface IRaftReplicaGrain : IGrainWithStringKey
     /// </summary>
     [ResponseTimeout("00:00:05")]
     Task<CoordinationBatchResult> CoordinateBatch(CoordinationBatch batch);
+
+    /// <summary>
+    /// Renews a coordination lease on the leader without a log entry of its own, as etcd's leader does: after a
+    /// ReadIndex round confirms leadership, the renewal is kept on the leader's clock and written later with others in
+    /// one entry, before any expiry it would contradict. Answers the lease's TTL, 0 when the lease does not exist (or
+    /// is being expired). A renewal answered here holds from no later than the call was made. Throws
+    /// <see cref="NotLeaderException"/> on a follower.
+    /// </summary>
+    [ResponseTimeout("00:00:05")]
+    Task<LeaseRenewal> RenewLease(long leaseId);
 
     /// <summary>
     /// A read of the coordination store (<c>CoordinationWire.EncodeQuery</c>; answer: <c>CoordinationWire.DecodeAnswer</c>).
@@ -142,6 +153,10 @@ public sealed record CoordinationBatch([property: Id(0)] IReadOnlyList<byte[]> C
 /// <summary>The encoded results of a <see cref="CoordinationBatch"/>, in its order.</summary>
 [GenerateSerializer, Immutable, Alias("patterns.raft.coordination-batch-result")]
 public sealed record CoordinationBatchResult([property: Id(0)] IReadOnlyList<byte[]> Results);
+
+/// <summary>The answer to <see cref="IRaftReplicaGrain.RenewLease"/>: the store's revision, the lease, and its TTL in seconds (0: no such lease).</summary>
+[GenerateSerializer, Immutable, Alias("patterns.raft.lease-renewal")]
+public sealed record LeaseRenewal([property: Id(0)] long Revision, [property: Id(1)] long ID, [property: Id(2)] long TTL);
 
 /// <summary>What a <see cref="KvWrite"/> does.</summary>
 public enum KvWriteKind : byte

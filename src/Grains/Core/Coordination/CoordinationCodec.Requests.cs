@@ -13,6 +13,7 @@ internal static partial class CoordinationCodec
         LeaseKeepAlive = 7,
         ExpireLeases = 8,
         PromoteLeases = 9,
+        RefreshLeases = 10,
     }
 
     public static void WriteRequest(CodecWriter w, ICoordinationWrite request)
@@ -58,6 +59,14 @@ internal static partial class CoordinationCodec
                 w.Byte((byte)WriteTag.PromoteLeases);
                 w.Long(promote.NowMillis);
                 break;
+            case RefreshLeasesRequest refresh:
+                w.Byte((byte)WriteTag.RefreshLeases);
+                WriteList(w, refresh.Leases, static (w, lease) =>
+                {
+                    w.Long(lease.ID);
+                    w.Long(lease.RenewedAtMillis);
+                });
+                break;
             default:
                 throw new ArgumentException($"{request.GetType().Name} is not a coordination write.", nameof(request));
         }
@@ -73,7 +82,8 @@ internal static partial class CoordinationCodec
         WriteTag.LeaseRevoke => new LeaseRevokeRequest(r.Long("ID")),
         WriteTag.LeaseKeepAlive => new LeaseKeepAliveRequest(r.Long("ID"), r.Long("now")),
         WriteTag.ExpireLeases => new ExpireLeasesRequest(r.Long("now")),
-        _ => new PromoteLeasesRequest(r.Long("now")),
+        WriteTag.PromoteLeases => new PromoteLeasesRequest(r.Long("now")),
+        _ => new RefreshLeasesRequest(ReadList(r, "renewed leases", static reader => new LeaseRenewedAt(reader.Long("ID"), reader.Long("renewed at")))),
     };
 
     private static void Write(CodecWriter w, PutRequest put)

@@ -14,6 +14,7 @@ internal static partial class CoordinationCodec
         LeaseKeepAlive = 8,
         ExpireLeases = 9,
         PromoteLeases = 10,
+        RefreshLeases = 11,
     }
 
     public static void WriteResponse(CodecWriter w, ICoordinationResponse response)
@@ -82,6 +83,11 @@ internal static partial class CoordinationCodec
                 w.Long(promote.Revision);
                 w.Long(promote.Extended);
                 break;
+            case RefreshLeasesResponse refresh:
+                w.Byte((byte)ResponseTag.RefreshLeases);
+                w.Long(refresh.Revision);
+                w.Long(refresh.Refreshed);
+                break;
             default:
                 throw new ArgumentException($"{response.GetType().Name} is not a replicated coordination response.", nameof(response));
         }
@@ -119,10 +125,14 @@ internal static partial class CoordinationCodec
                 return new LeaseKeepAliveResponse(r.Long("revision"), r.Long("ID"), r.Long("TTL"));
             case ResponseTag.ExpireLeases:
                 return new ExpireLeasesResponse(r.Long("revision"), ReadList(r, "expired", reader => reader.Long("ID")));
-            default:
+            case ResponseTag.PromoteLeases:
                 var promoted = r.Long("revision");
                 var extended = r.Long("extended");
                 return extended is >= 0 and <= int.MaxValue ? new PromoteLeasesResponse(promoted, (int)extended) : throw r.Garbage($"extended count {extended} is out of range");
+            default:
+                var refreshedAt = r.Long("revision");
+                var refreshed = r.Long("refreshed");
+                return refreshed is >= 0 and <= int.MaxValue ? new RefreshLeasesResponse(refreshedAt, (int)refreshed) : throw r.Garbage($"refreshed count {refreshed} is out of range");
         }
     }
 

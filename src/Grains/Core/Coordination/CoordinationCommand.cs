@@ -4,7 +4,8 @@ namespace Orleans.Patterns.Coordination;
 /// A write to the coordination store as it travels in a log entry. <see cref="ClientId"/> and <see cref="Sequence"/>
 /// make a retried proposal apply once (Raft thesis §6.3), as for <c>KvCommand</c>; an empty <see cref="ClientId"/>
 /// opts out of sessions, for the leader's idempotent clock commands (<see cref="ExpireLeasesRequest"/>,
-/// <see cref="PromoteLeasesRequest"/>) whose sequence would not survive a leader change.
+/// <see cref="PromoteLeasesRequest"/>, <see cref="RefreshLeasesRequest"/>) whose sequence would not survive a leader
+/// change.
 /// </summary>
 public sealed record CoordinationCommand(string ClientId, long Sequence, ICoordinationWrite Request)
 {

@@ -144,6 +144,7 @@ public sealed class CoordinationStateMachine
                 LeaseKeepAliveRequest keepAlive => Store.LeaseKeepAlive(keepAlive),
                 ExpireLeasesRequest expire => Store.ExpireLeases(expire),
                 PromoteLeasesRequest promote => Store.PromoteLeases(promote),
+                RefreshLeasesRequest refresh => Store.RefreshLeases(refresh),
                 _ => throw new InvalidDataException($"Unknown coordination write {request.GetType().Name} at index {index}."),
             };
             return new CoordinationResult(index, response, null);

@@ -15,7 +15,11 @@ public sealed record LeaseRevokeRequest(long ID) : ICoordinationWrite;
 /// <summary>The answer to a revoke.</summary>
 public sealed record LeaseRevokeResponse(long Revision) : ICoordinationResponse;
 
-/// <summary>Extends a lease to <see cref="NowMillis"/> plus its TTL, as etcd's <c>LeaseKeepAliveRequest</c>.</summary>
+/// <summary>
+/// Extends a lease to <see cref="NowMillis"/> plus its TTL, as etcd's <c>LeaseKeepAliveRequest</c>, through the log.
+/// Keep-alives are now renewed on the leader and reach the log batched (<see cref="RefreshLeasesRequest"/>); entries
+/// of this kind in existing logs and from older clients still apply as they always did.
+/// </summary>
 public sealed record LeaseKeepAliveRequest(long ID, long NowMillis) : ICoordinationWrite;
 
 /// <summary>The lease's TTL after the refresh; 0 when the lease does not exist (as etcd's keep-alive stream answers).</summary>
@@ -51,3 +55,18 @@ public sealed record PromoteLeasesRequest(long NowMillis) : ICoordinationWrite;
 
 /// <summary>How many leases were extended.</summary>
 public sealed record PromoteLeasesResponse(long Revision, int Extended) : ICoordinationResponse;
+
+/// <summary>
+/// The leader's batch of keep-alives it answered without a log entry each: extends every listed lease that still
+/// exists to its renewal time plus its TTL, never shortening it (missing leases, revoked or expired since, are
+/// skipped). Each lease keeps its own renewal time, so a lease whose keep-alives stop ends a TTL after the last one,
+/// however late the batch is written. The leader applies it before it expires any lease one of those keep-alives
+/// renewed.
+/// </summary>
+public sealed record RefreshLeasesRequest(IReadOnlyList<LeaseRenewedAt> Leases) : ICoordinationWrite;
+
+/// <summary>A lease the leader renewed, and when, on its clock.</summary>
+public readonly record struct LeaseRenewedAt(long ID, long RenewedAtMillis);
+
+/// <summary>How many of the listed leases existed and were extended.</summary>
+public sealed record RefreshLeasesResponse(long Revision, int Refreshed) : ICoordinationResponse;

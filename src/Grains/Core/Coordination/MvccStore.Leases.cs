@@ -80,6 +80,10 @@ public sealed partial class MvccStore
     /// <summary>The earliest deadline of a live lease on the leader's clock, or null when there is none.</summary>
     public long? NextLeaseDeadlineMillis => _leases.Count == 0 ? null : _leases.Values.Min(l => l.DeadlineMillis);
 
+    /// <summary>A lease's TTL and deadline on the leader's clock, or null when it does not exist.</summary>
+    internal LeaseDeadline? LeaseDeadlineOf(long id) =>
+        _leases.TryGetValue(id, out var lease) ? new LeaseDeadline(lease.TTL, lease.DeadlineMillis) : null;
+
     /// <summary>Every live lease in ID order.</summary>
     public LeaseLeasesResponse LeaseLeases() => new(Revision, [.. _leases.Keys]);
 
@@ -107,6 +111,25 @@ public sealed partial class MvccStore
         }
 
         return new PromoteLeasesResponse(Revision, _leases.Count);
+    }
+
+    /// <summary>
+    /// Extends each listed lease that still exists to at least its renewal time plus its TTL (the leader's batched
+    /// keep-alives). Never shortens: a renewal taken before this leader's promote is already covered by it.
+    /// </summary>
+    public RefreshLeasesResponse RefreshLeases(RefreshLeasesRequest request)
+    {
+        var refreshed = 0;
+        foreach (var renewed in request.Leases)
+        {
+            if (_leases.TryGetValue(renewed.ID, out var lease))
+            {
+                lease.DeadlineMillis = Math.Max(lease.DeadlineMillis, renewed.RenewedAtMillis + (lease.TTL * 1000));
+                refreshed++;
+            }
+        }
+
+        return new RefreshLeasesResponse(Revision, refreshed);
     }
 
     private void EndLease(long id)
@@ -138,3 +161,6 @@ public sealed partial class MvccStore
         public void Refresh(long nowMillis) => DeadlineMillis = nowMillis + (TTL * 1000);
     }
 }
+
+/// <summary>A lease's granted TTL in seconds and when it ends on the leader's clock, as the store holds them.</summary>
+internal readonly record struct LeaseDeadline(long TTL, long DeadlineMillis);

@@ -11,6 +11,14 @@ internal sealed partial class RaftReplicaGrain
     private static readonly TimeSpan LeaseCheckInterval = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan MaxWatchWait = TimeSpan.FromSeconds(30);
 
+    // Keep-alives this replica answered as leader and has not yet written to the log, for its current term only.
+    private LeaseRenewals _renewals = new(0);
+
+    // The housekeeping command at _housekeepingIndex, so its effect on the renewals is settled when it applies.
+    private ICoordinationWrite? _housekeeping;
+
+    private LeaseRenewals Renewals => _renewals.Term == _node.Term ? _renewals : _renewals = new LeaseRenewals(_node.Term);
+
     public async Task<byte[]> Coordinate(byte[] command)
     {
         ArgumentNullException.ThrowIfNull(command);
@@ -46,16 +54,34 @@ internal sealed partial class RaftReplicaGrain
         }
 
         // Lease deadlines run on the leader's clock, so the leader stamps the time; the clock commands are its alone.
+        // (A keep-alive sent as a command still works, through the log, as it did before RenewLease.)
         var request = decoded.Request switch
         {
             LeaseGrantRequest grant => grant with { NowMillis = NowMillis },
             LeaseKeepAliveRequest keepAlive => keepAlive with { NowMillis = NowMillis },
-            ExpireLeasesRequest or PromoteLeasesRequest => throw new ArgumentException(
+            ExpireLeasesRequest or PromoteLeasesRequest or RefreshLeasesRequest => throw new ArgumentException(
                 $"Replica {_name}: {decoded.Request.GetType().Name}{where} is decided by the leader's clock and cannot be sent by a client.", nameof(command)),
             var other => other,
         };
         return CoordinationWire.ToEntry(decoded with { Request = request });
     }
+
+    /// <summary>
+    /// A keep-alive without a log entry (etcd's lessor renews on the leader): ReadIndex first, so a deposed leader never
+    /// acknowledges a renewal its successor's promote would not cover; then the renewal is remembered until
+    /// housekeeping writes it, with others, in one refresh.
+    /// </summary>
+    public async Task<LeaseRenewal> RenewLease(long leaseId) => (LeaseRenewal)await ReadLinearizableAsync(() =>
+    {
+        if (_node.Role != RaftRole.Leader)
+        {
+            // Confirmed, then deposed before this replica applied through the read: let the caller find the new leader.
+            throw new NotLeaderException(_name, _node.Leader?.Value);
+        }
+
+        var store = _state.Coordination.Store;
+        return new LeaseRenewal(store.Revision, leaseId, Renewals.Renew(leaseId, store.LeaseDeadlineOf(leaseId), NowMillis));
+    });
 
     public async Task<byte[]> Query(byte[] query)
     {
@@ -97,9 +123,10 @@ internal sealed partial class RaftReplicaGrain
 
     /// <summary>
     /// A leader's housekeeping, each tick: on taking office, extend every lease on its own clock (etcd's promote, so
-    /// a lease never expires early for the time no leader watched it); compact history past the retention; expire the
-    /// leases past their deadline. One such command at a time, each through the log, so every replica removes the
-    /// same keys and history at the same revision.
+    /// a lease never expires early for the time no leader watched it); compact history past the retention; when a
+    /// lease is past its deadline, first write the keep-alives it answered that the expiry would contradict (one
+    /// refresh for all of them), then expire. One such command at a time, each through the log, so every replica
+    /// removes the same keys and history at the same revision.
     /// </summary>
     private void DriveLeaderHousekeeping()
     {
@@ -123,7 +150,11 @@ internal sealed partial class RaftReplicaGrain
             _nextLeaseCheck = Now + LeaseCheckInterval;
             if (store.NextLeaseDeadlineMillis is { } next && next <= NowMillis)
             {
-                command = new ExpireLeasesRequest(NowMillis);
+                command = Renewals.NextLeaseCommand(store.LeaseDeadlineOf, NowMillis);
+                if (command is RefreshLeasesRequest)
+                {
+                    _nextLeaseCheck = Now; // the overdue leases nobody renewed expire as soon as the refresh applies
+                }
             }
         }
 
@@ -131,8 +162,30 @@ internal sealed partial class RaftReplicaGrain
         if (command is not null && _node.Propose(CoordinationWire.ToEntry(new CoordinationCommand("", 0, command))) is RequestOutcome.Accepted accepted)
         {
             _housekeepingIndex = accepted.Index;
+            _housekeeping = command;
+            Renewals.Proposed(command);
         }
     }
+
+    /// <summary>Called for each applied entry: once the housekeeping command in flight applies (or is overtaken), the next may go.</summary>
+    private void SettleHousekeeping(LogEntry entry)
+    {
+        if (_housekeepingIndex == 0 || entry.Index < _housekeepingIndex)
+        {
+            return;
+        }
+
+        if (entry.Index == _housekeepingIndex && entry.Term == _renewals.Term && _housekeeping is { } command)
+        {
+            _renewals.Applied(command);
+        }
+
+        _housekeepingIndex = 0;
+        _housekeeping = null;
+    }
+
+    /// <summary>A leader that loses office forgets the keep-alives it has not written: its successor's promote covers them.</summary>
+    private void DropLeaseRenewals() => _renewals = new LeaseRenewals(_renewals.Term);
 
     private CoordinationQuery DecodeQuery(byte[] query)
     {
@@ -156,7 +209,7 @@ internal sealed partial class RaftReplicaGrain
             {
                 CoordinationQuery.Range range => store.Range(range.Request),
                 CoordinationQuery.Watch watch => store.Watch(watch.Request),
-                CoordinationQuery.TimeToLive ttl => ClampToTtl(store.LeaseTimeToLive(new LeaseTimeToLiveRequest(ttl.LeaseId, NowMillis) { Keys = ttl.Keys })),
+                CoordinationQuery.TimeToLive ttl => ClampToTtl(Renewals.WithRenewals(store.LeaseTimeToLive(new LeaseTimeToLiveRequest(ttl.LeaseId, NowMillis) { Keys = ttl.Keys }), NowMillis)),
                 CoordinationQuery.Leases => store.LeaseLeases(),
                 _ => throw new ArgumentException($"Unknown coordination query {query.GetType().Name}."),
             };

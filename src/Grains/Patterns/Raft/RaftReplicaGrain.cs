@@ -470,10 +470,7 @@ internal sealed partial class RaftReplicaGrain(
 
             var outcome = _state.Apply(entry);
             applied = true;
-            if (entry.Index >= _housekeepingIndex)
-            {
-                _housekeepingIndex = 0;
-            }
+            SettleHousekeeping(entry);
 
             if (outcome is CoordinationResult { Response: PromoteLeasesResponse } && entry.Term == _node.Term && _node.Role == RaftRole.Leader)
             {
@@ -587,6 +584,7 @@ internal sealed partial class RaftReplicaGrain(
 
         _pendingCoordination.Clear();
         _housekeepingIndex = 0;
+        DropLeaseRenewals();
 
         foreach (var (_, (_, done)) in _pendingConfigChanges)
         {

@@ -149,5 +149,7 @@ public sealed class CoordinationClusterTests(CoordinationClusterFixture fixture,
         var clock = new CoordinationCommand("c", 1, new ExpireLeasesRequest(long.MaxValue)).Encode();
         var refused = await Assert.ThrowsAsync<ArgumentException>(() => replica.Coordinate(clock));
         Assert.Contains("leader's clock", refused.Message);
+        var refresh = new CoordinationCommand("c", 2, new RefreshLeasesRequest([new(1, long.MaxValue / 2)])).Encode();
+        Assert.Contains("RefreshLeasesRequest is decided by the leader's clock", (await Assert.ThrowsAsync<ArgumentException>(() => replica.Coordinate(refresh))).Message);
     }
 }
