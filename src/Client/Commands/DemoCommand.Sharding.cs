@@ -107,14 +107,15 @@ internal static partial class DemoCommand
 
         var userIds = Enumerable.Range(0, spec.Users).Select(i => spec.UserId(i)).ToList();
         // A split or merge the load's last window caused may be committed just as the load stops and still be handing
-        // users over: check once hand-offs are done, and again (up to three times) if the map moved meanwhile.
+        // users over: check once the hand-offs of the map checked against are done (not only those of the leave), and
+        // again (up to three times) if the map moved meanwhile.
         ShardMap final;
         Dictionary<string, GrainLocation> locations;
         var misplaced = 0;
         for (var attempt = 0; ; attempt++)
         {
-            await WaitForHandOffsAsync(connection, running, afterLeave.Epoch, cancellationToken);
             final = await WaitForAgreedMapAsync(connection, running, cancellationToken);
+            await WaitForHandOffsAsync(connection, running, final.Epoch, cancellationToken);
             locations = await UserLocator.LocateAsync(connection.Client, userIds, UserPlacement.Sharded, cancellationToken);
             misplaced = locations.Count(l => l.Value.SiloName != final.OwnerOf(l.Key));
             var now = await WaitForAgreedMapAsync(connection, running, cancellationToken);
