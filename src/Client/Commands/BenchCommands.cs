@@ -117,7 +117,7 @@ internal static partial class BenchCommands
         var maxInFlight = new Option<int>("--batches-in-flight")
         {
             Description = "Most calls to the leader in flight at once; further puts wait and leave together with the next.",
-            DefaultValueFactory = _ => 4,
+            DefaultValueFactory = _ => 1,
         };
         var command = new Command("raft", "Puts through Raft sessions: committed writes/s, p50/p95/p99 latency, failures.")
         {

@@ -35,12 +35,18 @@ public sealed class RaftWriteBatcher<TWrite, TResult>
         _sendOne = sendOne;
     }
 
-    /// <summary>Batches out at once; 1 sends one batch at a time. Several keep the leader's pipeline full.</summary>
+    /// <summary>
+    /// Batches out at once. 1 (the default) is group commit proper: the next batch gathers while one is out, so it grows
+    /// with the load and every write waits at most for the round in progress and its own. On a local 3-silo cluster
+    /// one batch in flight gave 1.15–1.3× the writes/s of 2 or 4, with a lower p99, at 16 and at 100 clients: each call
+    /// costs messages, turns and a disk write on every replica, and fewer, larger calls cost less. Several in flight
+    /// pipeline the rounds, which pays where a round's latency is long next to its cost (a slow network).
+    /// </summary>
     public int MaxInFlight
     {
         get => Volatile.Read(ref field);
         set => Volatile.Write(ref field, value >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(MaxInFlight), value, "At least one batch must be allowed in flight."));
-    } = 4;
+    } = 1;
 
     /// <summary>Most writes in one batch; 1 turns batching off (every write its own call).</summary>
     public int MaxBatch
