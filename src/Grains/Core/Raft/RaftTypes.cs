@@ -109,8 +109,8 @@ public sealed record RecoveredState(HardState HardState, Snapshot? Snapshot, IRe
 /// <summary>
 /// A replica's durable storage. <see cref="PersistAsync"/> completes only when the batch is on disk (fsynced), or,
 /// for a batch that need not be synced (<see cref="PersistBatch.MustSync"/>), once it is written; concurrent calls
-/// may share one fsync (group commit), which also covers every unsynced write before it. Implementations own their I/O threads, so callers
-/// never block a scheduler thread.
+/// may share one fsync (group commit), which also covers every unsynced write before it. Implementations own their
+/// I/O threads, so callers never block a scheduler thread.
 /// </summary>
 public interface IRaftStorage : IAsyncDisposable
 {

@@ -25,10 +25,9 @@ namespace Orleans.Patterns.Raft.Storage;
 /// Writes go through one dedicated writer thread: every call queued while an fsync is in flight is written in one
 /// go and covered by the next single fsync (group commit). A group of batches that only move the commit index
 /// (<see cref="PersistBatch.MustSync"/> false) is written without an fsync; the next fsync covers it, and so does
-/// starting a new segment or closing the storage, so only the tail of the last segment is ever unsynced.
-/// Callers only enqueue and await. A failed write or fsync
-/// fails that group and every later call: after a failed fsync the kernel may have dropped the dirty pages, so only
-/// a restart and recovery can tell what is on disk.
+/// starting a new segment or closing the storage, so only the tail of the last segment is ever unsynced. Callers only
+/// enqueue and await. A failed write or fsync fails that group and every later call: after a failed fsync the kernel
+/// may have dropped the dirty pages, so only a restart and recovery can tell what is on disk.
 /// </para>
 /// <para>
 /// The active segment is extended ahead of its writes (<see cref="FileRaftStorageOptions.PreallocateBytes"/>), so an
