@@ -617,10 +617,11 @@ internal sealed partial class RaftReplicaGrain(
         LogCompacted(_name, _snapshotIndex);
     }
 
+    // The log's and snapshots' bytes: the files' lengths, less the end of the active segment extended ahead of writes.
     private long DiskBytes()
     {
         var directory = new DirectoryInfo(_storage.Directory);
-        return directory.Exists ? directory.EnumerateFiles().Sum(f => f.Length) : 0;
+        return directory.Exists ? Math.Max(0, directory.EnumerateFiles().Sum(f => f.Length) - _storage.ReservedBytes) : 0;
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Raft replica {Node} started: term {Term}, {Entries} entries after snapshot {SnapshotIndex}")]

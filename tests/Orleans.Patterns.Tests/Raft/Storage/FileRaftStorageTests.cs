@@ -338,6 +338,7 @@ public sealed class FileRaftStorageTests : WalTestBase
         await storage.PersistAsync(Entries(Entry(3, 1)), default);
         var segment = Segments().Single();
         Assert.True(new FileInfo(segment).Length >= FileRaftStorageOptions.DefaultPreallocateBytes, "the segment was not extended");
+        Assert.Equal(3 * RecordSize(Entry(1, 1)), new FileInfo(segment).Length - storage.ReservedBytes);
 
         await using (var reopened = Open())
         {

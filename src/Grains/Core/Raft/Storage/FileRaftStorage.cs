@@ -71,6 +71,7 @@ public sealed class FileRaftStorage : IRaftStorage
     private bool _syncDue;
     private bool _unsynced;
     private long _allocated;
+    private long _reservedBytes;
 
     /// <param name="directory">This replica's own directory, e.g. <c>{dataDir}/raft/{nodeId}</c>; created if missing.</param>
     /// <param name="options">Segment size and test hooks; defaults if null.</param>
@@ -93,6 +94,12 @@ public sealed class FileRaftStorage : IRaftStorage
 
     /// <summary>Log fsyncs so far; with group commit it grows more slowly than the number of persist calls.</summary>
     public long FsyncCount => Interlocked.Read(ref _fsyncCount);
+
+    /// <summary>
+    /// Bytes the active segment is extended by and has not written yet: in the files' lengths, not in the log (and,
+    /// the extension being a hole, not on the disk either).
+    /// </summary>
+    public long ReservedBytes => Interlocked.Read(ref _reservedBytes);
 
     private long LastIndex => _snapshotIndex + _terms.Count;
 
@@ -555,6 +562,7 @@ public sealed class FileRaftStorage : IRaftStorage
             _activeLength += _buffer.WrittenCount;
             _buffer.ResetWrittenCount();
             _unsynced = true;
+            Interlocked.Exchange(ref _reservedBytes, Math.Max(0, _allocated - _activeLength));
         }
 
         if (sync && _unsynced)
@@ -581,6 +589,7 @@ public sealed class FileRaftStorage : IRaftStorage
             _active.SetLength(_activeLength);
             _allocated = _activeLength;
             _unsynced = true;
+            Interlocked.Exchange(ref _reservedBytes, 0);
         }
 
         FlushBuffer();
