@@ -191,13 +191,19 @@ public sealed class UserCallPipelineTests
 
         Assert.Equal(1, counters.Snapshot().CircuitsOpened);
         var callsBefore = callsToA;
-        await Assert.ThrowsAsync<BrokenCircuitException>(() => pipeline.ExecuteAsync<string?>(onA, UserOperation.Get, FailingA, CancellationToken.None));
+
+        // A call that meets the open circuit is not sent; it waits out the break instead of spending its retries.
+        var aServes = false;
+        var waiting = pipeline.ExecuteAsync<string?>(onA, UserOperation.Get, () => aServes ? Task.FromResult<string?>("a") : FailingA(), CancellationToken.None);
+        Assert.False(waiting.IsCompleted);
         Assert.Equal(callsBefore, callsToA);
         Assert.True(counters.Snapshot().Rejected >= 1);
         Assert.Equal("b", await pipeline.ExecuteAsync<string?>(onB, UserOperation.Get, () => Task.FromResult<string?>("b"), CancellationToken.None));
 
-        // After the break the circuit lets a probe through; it succeeds, so silo-a serves again.
+        // After the break the circuit lets a probe through: the waiting call is it, silo-a answers, and it serves again.
+        aServes = true;
         time.Advance(Fast.BreakDuration + TimeSpan.FromMilliseconds(1));
+        Assert.Equal("a", await waiting.WaitAsync(TimeSpan.FromSeconds(10)));
         Assert.Equal("a", await pipeline.ExecuteAsync<string?>(onA, UserOperation.Get, () => Task.FromResult<string?>("a"), CancellationToken.None));
     }
 

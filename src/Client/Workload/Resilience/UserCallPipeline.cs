@@ -84,9 +84,17 @@ internal sealed class UserCallPipeline : IAsyncDisposable
                 Delay = _options.RetryDelay,
                 MaxDelay = _options.MaxRetryDelay,
 
-                // A refusal for a stale epoch names the new one: nothing to wait for, retry at once with it.
-                DelayGenerator = args => ValueTask.FromResult<TimeSpan?>(
-                    args.Outcome.Exception is StaleShardEpochException ? TimeSpan.Zero : null),
+                // A refusal for a stale epoch names the new one: nothing to wait for, retry at once with it. An open
+                // circuit says when it will let a probe through: wait that long (a little more, so that callers do not
+                // all arrive together), or the retries would be spent in a fraction of the break and the operation fail
+                // although its silo serves again well within its budget (a joining silo's circuit, opened by calls
+                // forwarded while its users migrate, did this to a demo run).
+                DelayGenerator = args => ValueTask.FromResult<TimeSpan?>(args.Outcome.Exception switch
+                {
+                    StaleShardEpochException => TimeSpan.Zero,
+                    BrokenCircuitException { RetryAfter: { } after } => after + (_options.RetryDelay * Random.Shared.NextDouble()),
+                    _ => null,
+                }),
                 OnRetry = async args =>
                 {
                     _counters.Retry();
