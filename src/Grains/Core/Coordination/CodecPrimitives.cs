@@ -73,6 +73,13 @@ internal sealed class CodecReader
         return value;
     }
 
+    /// <summary>A count written as a long that must fit an int and not be negative.</summary>
+    public int LongCount(string what)
+    {
+        var value = Long(what);
+        return value is >= 0 and <= int.MaxValue ? (int)value : throw Garbage($"{what} {value} is out of range");
+    }
+
     public T Enum<T>(string what)
         where T : struct, Enum
     {

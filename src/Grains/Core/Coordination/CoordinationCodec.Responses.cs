@@ -126,13 +126,9 @@ internal static partial class CoordinationCodec
             case ResponseTag.ExpireLeases:
                 return new ExpireLeasesResponse(r.Long("revision"), ReadList(r, "expired", reader => reader.Long("ID")));
             case ResponseTag.PromoteLeases:
-                var promoted = r.Long("revision");
-                var extended = r.Long("extended");
-                return extended is >= 0 and <= int.MaxValue ? new PromoteLeasesResponse(promoted, (int)extended) : throw r.Garbage($"extended count {extended} is out of range");
+                return new PromoteLeasesResponse(r.Long("revision"), r.LongCount("extended count"));
             default:
-                var refreshedAt = r.Long("revision");
-                var refreshed = r.Long("refreshed");
-                return refreshed is >= 0 and <= int.MaxValue ? new RefreshLeasesResponse(refreshedAt, (int)refreshed) : throw r.Garbage($"refreshed count {refreshed} is out of range");
+                return new RefreshLeasesResponse(r.Long("revision"), r.LongCount("refreshed count"));
         }
     }
 
