@@ -119,9 +119,14 @@ internal static partial class BenchCommands
             Description = "Most calls to the leader in flight at once; further puts wait and leave together with the next.",
             DefaultValueFactory = _ => 1,
         };
+        var linger = new Option<double>("--linger-ms")
+        {
+            Description = "Longest a freed call slot waits for the writers of the batch that just settled before the next batch leaves (0: never waits).",
+            DefaultValueFactory = _ => 1,
+        };
         var command = new Command("raft", "Puts through Raft sessions: committed writes/s, p50/p95/p99 latency, failures.")
         {
-            historyFile, maxBatch, maxInFlight,
+            historyFile, maxBatch, maxInFlight, linger,
         };
         load.AddTo(command);
         connection.AddTo(command);
@@ -141,7 +146,17 @@ internal static partial class BenchCommands
                 throw new UsageException($"--batches-in-flight {parse.GetValue(maxInFlight)} must be at least 1.");
             }
 
-            var bench = new RaftBench(cluster.Client, replicas, spec, history) { MaxBatch = parse.GetValue(maxBatch), MaxInFlight = parse.GetValue(maxInFlight) };
+            if (parse.GetValue(linger) is var lingerMs && (lingerMs < 0 || lingerMs > 1000 || double.IsNaN(lingerMs)))
+            {
+                throw new UsageException($"--linger-ms {lingerMs} must be between 0 and 1000.");
+            }
+
+            var bench = new RaftBench(cluster.Client, replicas, spec, history)
+            {
+                MaxBatch = parse.GetValue(maxBatch),
+                MaxInFlight = parse.GetValue(maxInFlight),
+                Linger = TimeSpan.FromMilliseconds(parse.GetValue(linger)),
+            };
 
             view.Step($"replicas {string.Join(", ", replicas)}: one unmeasured put per session to find the leader");
             try

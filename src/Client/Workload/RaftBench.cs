@@ -21,6 +21,9 @@ internal sealed class RaftBench(IGrainFactory grains, IReadOnlyList<string> repl
     /// <summary>Most calls to the leader in flight at once.</summary>
     public int MaxInFlight { get => _channel.Writes.MaxInFlight; init => _channel.Writes.MaxInFlight = value; }
 
+    /// <summary>Longest a freed call slot waits for the writers of the batch that just settled.</summary>
+    public TimeSpan Linger { get => _channel.Writes.Linger; init => _channel.Writes.Linger = value; }
+
     /// <summary>Mean writes per call to the leader so far.</summary>
     public double MeanBatch => _channel.Writes.Sent is var (batches, writes) && batches > 0 ? (double)writes / batches : 0;
 

@@ -4,8 +4,10 @@ namespace Orleans.Patterns.Raft;
 /// Coalesces the concurrent writes of many sessions into batches for the Raft leader: group commit at the client,
 /// the same idea as the leader's one disk write per Ready. A write leaves at once while fewer than
 /// <see cref="MaxInFlight"/> batches are out; otherwise it waits, and leaves with the next batch together with every
-/// write queued meanwhile. So a lone write pays no wait, and under load one grain call, one turn of the leader and one
-/// log append carry many writes. Each write keeps its own session number, so a batch retried after a leader change
+/// write queued meanwhile. When a batch settles, the slot it frees waits up to <see cref="Linger"/> for that batch's
+/// writers to queue their next writes, so sessions writing in a loop share one round trip instead of alternating
+/// between two half batches. So a lone write pays no wait, and under load one grain call, one turn of the leader and
+/// one log append carry many writes. Each write keeps its own session number, so a batch retried after a leader change
 /// applies each of its writes once; sessions keep one write in flight each, which is what makes that sound.
 /// </summary>
 /// <typeparam name="TWrite">One session's write.</typeparam>
@@ -18,18 +20,26 @@ public sealed class RaftWriteBatcher<TWrite, TResult>
     private readonly Func<IRaftReplicaGrain, TWrite, Task<TResult>> _sendOne;
     private readonly Lock _lock = new();
     private readonly Queue<Pending> _queue = new();
+    private readonly TimeProvider _time;
+    private ITimer? _lingerTimer;
     private int _inFlight;
+
+    // While a freed slot lingers: the queue length it waits for (0: not lingering).
+    private int _gatherTarget;
     private long _batches;
     private long _writes;
 
     /// <param name="router">Finds the leader and retries through leader changes.</param>
     /// <param name="sendMany">Sends a batch (two writes or more) to a replica; results in the writes' order.</param>
     /// <param name="sendOne">Sends one write: a batch of one, and each write alone when a batch is refused for a bad write.</param>
+    /// <param name="time">The clock of the <see cref="Linger"/> timer (the system's by default).</param>
     public RaftWriteBatcher(
         RaftLeaderRouter router,
         Func<IRaftReplicaGrain, IReadOnlyList<TWrite>, Task<IReadOnlyList<TResult>>> sendMany,
-        Func<IRaftReplicaGrain, TWrite, Task<TResult>> sendOne)
+        Func<IRaftReplicaGrain, TWrite, Task<TResult>> sendOne,
+        TimeProvider? time = null)
     {
+        _time = time ?? TimeProvider.System;
         _router = router;
         _sendMany = sendMany;
         _sendOne = sendOne;
@@ -48,6 +58,24 @@ public sealed class RaftWriteBatcher<TWrite, TResult>
         set => Volatile.Write(ref field, value >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(MaxInFlight), value, "At least one batch must be allowed in flight."));
     } = 1;
 
+    /// <summary>
+    /// How long a slot freed by a settled batch may wait for that batch's writers to queue again before the next batch
+    /// leaves; zero never waits. The wait ends as soon as the queue holds what was queued when the batch settled plus
+    /// that batch's writes (at most <see cref="MaxBatch"/>), so writers that come straight back (sessions writing in a
+    /// loop) are never held for the whole linger, and a lone writer is not held at all. Like PostgreSQL's commit_delay,
+    /// but waiting only for writers known to be active. Without it, 16 sessions writing in a loop settle into two
+    /// batches of 8 that take turns, each waiting out the other's round trip: on a local 3-silo cluster the default
+    /// (1 ms) gave 1.4–1.5× the writes/s at 16 sessions and 1.0–1.2× at 100, with a lower p99. Writers that do not
+    /// come back (an open load) pay up to the linger once per batch.
+    /// </summary>
+    public TimeSpan Linger
+    {
+        get => new(Volatile.Read(ref _lingerTicks));
+        set => Volatile.Write(ref _lingerTicks, value >= TimeSpan.Zero ? value.Ticks : throw new ArgumentOutOfRangeException(nameof(Linger), value, "A linger cannot be negative."));
+    }
+
+    private long _lingerTicks = TimeSpan.FromMilliseconds(1).Ticks;
+
     /// <summary>Most writes in one batch; 1 turns batching off (every write its own call).</summary>
     public int MaxBatch
     {
@@ -63,6 +91,18 @@ public sealed class RaftWriteBatcher<TWrite, TResult>
             lock (_lock)
             {
                 return (_batches, _writes);
+            }
+        }
+    }
+
+    /// <summary>Whether a freed slot is waiting now for writers to come back (see <see cref="Linger"/>).</summary>
+    public bool Lingering
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _gatherTarget > 0;
             }
         }
     }
@@ -110,10 +150,12 @@ public sealed class RaftWriteBatcher<TWrite, TResult>
         List<Pending> batch;
         lock (_lock)
         {
-            if (_inFlight >= MaxInFlight || _queue.Count == 0)
+            if (_inFlight >= MaxInFlight || _queue.Count == 0 || _queue.Count < _gatherTarget)
             {
                 return;
             }
+
+            _gatherTarget = 0;
 
             batch = new List<Pending>(Math.Min(_queue.Count, MaxBatch));
             while (batch.Count < MaxBatch && _queue.TryDequeue(out var next))
@@ -198,10 +240,44 @@ public sealed class RaftWriteBatcher<TWrite, TResult>
             lock (_lock)
             {
                 _inFlight--;
+                StartLinger(batch.Count);
             }
 
             Pump();
         }
+    }
+
+    /// <summary>
+    /// Holds the slot a settled batch freed until its <paramref name="settled"/> writers are queued again (on top of
+    /// what is queued already) or <see cref="Linger"/> passes. Closed-loop writers, the common case of sessions, come
+    /// back within microseconds of their answer: without the wait the next batch would leave with whoever queued
+    /// while the last one was out, and the returning half would wait a whole round for the one after, so two half
+    /// batches would share each round trip. Caller holds the lock.
+    /// </summary>
+    private void StartLinger(int settled)
+    {
+        var linger = Linger;
+        if (linger <= TimeSpan.Zero || _gatherTarget > 0)
+        {
+            return;
+        }
+
+        _gatherTarget = Math.Min(MaxBatch, _queue.Count + settled);
+        _lingerTimer ??= _time.CreateTimer(static state => ((RaftWriteBatcher<TWrite, TResult>)state!).OnLingerTimer(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        _lingerTimer.Change(linger, Timeout.InfiniteTimeSpan);
+    }
+
+    // Ends the linger in progress. A timer armed for an earlier linger that fires just as a new one is armed ends the
+    // new one early: only a shorter wait, never a stuck queue (which checking a clock here could leave, a timer firing
+    // a hair before its time by that clock).
+    private void OnLingerTimer()
+    {
+        lock (_lock)
+        {
+            _gatherTarget = 0;
+        }
+
+        Pump();
     }
 
     private async Task SendAloneAsync(Pending pending, CancellationToken cancellationToken)
