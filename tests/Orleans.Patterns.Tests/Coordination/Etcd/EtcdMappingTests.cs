@@ -1,11 +1,11 @@
-extern alias silo;
+extern alias etcd;
 using Google.Protobuf;
 using Grpc.Core;
 using Orleans.Patterns.Coordination;
 using Orleans.Patterns.Raft;
-using Orleans.Patterns.Silo.Etcd;
+using Orleans.Patterns.Etcd;
 using static Orleans.Patterns.Tests.Coordination.Bytes;
-using Api = silo::Orleans.Patterns.Etcd.Api;
+using Api = etcd::Orleans.Patterns.Etcd.Api;
 
 namespace Orleans.Patterns.Tests.Coordination.Etcd;
 

@@ -1,4 +1,4 @@
-using Orleans.Patterns.Silo.Etcd;
+using Orleans.Patterns.Etcd;
 using Xunit.Abstractions;
 
 namespace Orleans.Patterns.Tests.Coordination.Etcd;

@@ -3,7 +3,7 @@ using Grpc.Core.Interceptors;
 using Orleans.Patterns.Coordination;
 using Orleans.Patterns.Raft;
 
-namespace Orleans.Patterns.Silo.Etcd;
+namespace Orleans.Patterns.Etcd;
 
 /// <summary>
 /// etcd's gRPC errors: the status code and the exact message etcd sends, because etcd clients recognise errors by

@@ -1,7 +1,6 @@
 using Grpc.Core;
-using Api = Orleans.Patterns.Etcd.Api;
 
-namespace Orleans.Patterns.Silo.Etcd;
+namespace Orleans.Patterns.Etcd;
 
 /// <summary>etcd's KV service on the coordination store: writes through the Raft leader, serializable ranges from this silo's replica.</summary>
 internal sealed class KvService(EtcdMember member) : Api.KV.KVBase

@@ -1,7 +1,7 @@
 using System.Net;
 using Microsoft.Extensions.Options;
 
-namespace Orleans.Patterns.Silo.Etcd;
+namespace Orleans.Patterns.Etcd;
 
 /// <summary>Options of the silo's etcd v3 gRPC endpoint (<c>siloBuilder.AddEtcdApi</c>).</summary>
 public sealed class EtcdApiOptions

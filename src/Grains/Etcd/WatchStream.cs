@@ -1,9 +1,8 @@
 using System.Threading.Channels;
 using Grpc.Core;
 using Orleans.Patterns.Coordination;
-using Api = Orleans.Patterns.Etcd.Api;
 
-namespace Orleans.Patterns.Silo.Etcd;
+namespace Orleans.Patterns.Etcd;
 
 /// <summary>
 /// The watchers of one Watch stream. Requests are handled in arrival order, and each create is answered (created, with

@@ -1,7 +1,6 @@
 using Grpc.Core;
-using Api = Orleans.Patterns.Etcd.Api;
 
-namespace Orleans.Patterns.Silo.Etcd;
+namespace Orleans.Patterns.Etcd;
 
 /// <summary>
 /// etcd's Watch service: one bidirectional stream carries any number of watchers (<see cref="WatchStream"/>). The

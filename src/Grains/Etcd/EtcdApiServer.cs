@@ -2,7 +2,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 using Orleans.Runtime.MembershipService.SiloMetadata;
 
-namespace Orleans.Patterns.Silo.Etcd;
+namespace Orleans.Patterns.Etcd;
 
 /// <summary>
 /// The etcd endpoint of one silo: its own small web host (Kestrel, plaintext HTTP/2 only, the gRPC services), so it

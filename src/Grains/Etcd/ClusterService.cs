@@ -1,8 +1,7 @@
 using Grpc.Core;
 using Orleans.Runtime.MembershipService.SiloMetadata;
-using Api = Orleans.Patterns.Etcd.Api;
 
-namespace Orleans.Patterns.Silo.Etcd;
+namespace Orleans.Patterns.Etcd;
 
 /// <summary>
 /// etcd's <c>Cluster.MemberList</c>: one member per active silo, with the client URL that silo published in its

@@ -4,9 +4,8 @@ using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Orleans.Patterns.Coordination;
 using Orleans.Patterns.Raft;
-using Api = Orleans.Patterns.Etcd.Api;
 
-namespace Orleans.Patterns.Silo.Etcd;
+namespace Orleans.Patterns.Etcd;
 
 /// <summary>
 /// This silo as an etcd member: its ids, its coordination client (writes through the leader, serializable reads and

@@ -5,7 +5,7 @@ using Orleans.Patterns.Coordination;
 using ElectionPb = Orleans.Patterns.Etcd.Api.Election;
 using LockPb = Orleans.Patterns.Etcd.Api.Lock;
 
-namespace Orleans.Patterns.Silo.Etcd;
+namespace Orleans.Patterns.Etcd;
 
 /// <summary>
 /// etcd's Lock service on <see cref="LeaseQueue"/>: the client brings a lease and keeps it alive; the lock's key is

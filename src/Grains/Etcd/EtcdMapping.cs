@@ -1,9 +1,8 @@
 using Google.Protobuf;
 using Grpc.Core;
 using Orleans.Patterns.Coordination;
-using Api = Orleans.Patterns.Etcd.Api;
 
-namespace Orleans.Patterns.Silo.Etcd;
+namespace Orleans.Patterns.Etcd;
 
 /// <summary>
 /// etcd's protobuf messages to the coordination store's requests and back, field by field. Requests the store would

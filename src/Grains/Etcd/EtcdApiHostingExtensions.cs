@@ -1,6 +1,6 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
-using Orleans.Patterns.Silo.Etcd;
+using Orleans.Patterns.Etcd;
 using Orleans.Runtime.MembershipService.SiloMetadata;
 
 namespace Orleans.Hosting;

@@ -1,7 +1,6 @@
 using Grpc.Core;
-using Api = Orleans.Patterns.Etcd.Api;
 
-namespace Orleans.Patterns.Silo.Etcd;
+namespace Orleans.Patterns.Etcd;
 
 /// <summary>etcd's Lease service: every call on the leader's clock, through the Raft leader.</summary>
 internal sealed class LeaseService(EtcdMember member) : Api.Lease.LeaseBase
