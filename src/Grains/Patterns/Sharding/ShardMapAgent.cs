@@ -37,6 +37,7 @@ internal sealed partial class ShardMapAgent : ILifecycleParticipant<ISiloLifecyc
     private long _usersMoved;
     private int _handOffsPending;
     private int _misplacedUsers;
+    private long _handOffRoundEpoch;
     private int _disposed;
     private long _lastHotShardCheck;
     private readonly HotShardPolicy _hotShards;
@@ -83,9 +84,16 @@ internal sealed partial class ShardMapAgent : ILifecycleParticipant<ISiloLifecyc
     /// <summary>The window per-shard load is measured over.</summary>
     public TimeSpan LoadWindow => _options.LoadWindow;
 
-    public int HandOffsPending => Volatile.Read(ref _handOffsPending);
+    /// <summary>
+    /// Shards with users still to hand off under the current map. A map no hand-off round has looked at yet counts as
+    /// one pending: the last round's zero was measured against the map before it.
+    /// </summary>
+    public int HandOffsPending => RoundSawCurrentMap ? Volatile.Read(ref _handOffsPending) : Math.Max(1, Volatile.Read(ref _handOffsPending));
 
+    /// <summary>Active users whose shard another silo owns, as the last hand-off round found them (see <see cref="HandOffsPending"/>).</summary>
     public int MisplacedUsers => Volatile.Read(ref _misplacedUsers);
+
+    private bool RoundSawCurrentMap => Interlocked.Read(ref _handOffRoundEpoch) == (Current?.Epoch ?? 0);
 
     public long HandOffsDone => Interlocked.Read(ref _handOffsDone);
 
@@ -360,6 +368,7 @@ internal sealed partial class ShardMapAgent : ILifecycleParticipant<ISiloLifecyc
             .ToList();
         Volatile.Write(ref _misplacedUsers, misplaced.Sum(g => g.Count()));
         Volatile.Write(ref _handOffsPending, misplaced.Count);
+        Interlocked.Exchange(ref _handOffRoundEpoch, map.Epoch);
         if (misplaced.Count == 0 || !MayHandOff)
         {
             return Task.CompletedTask;
