@@ -6,6 +6,7 @@ using Microsoft.Extensions.Time.Testing;
 using Orleans.Patterns.Client.Workload.Resilience;
 using Orleans.Patterns.Sharding;
 using Orleans.Runtime.Messaging;
+using Orleans.Storage;
 using Polly.CircuitBreaker;
 using Polly.Telemetry;
 using Polly.Timeout;
@@ -33,6 +34,7 @@ public sealed class UserCallPipelineTests
         { new GatewayTooBusyException(), nameof(UserCallFailure.NotExecuted) },
         { new ConnectionFailedException("no gateway"), nameof(UserCallFailure.NotExecuted) },
         { new BrokenCircuitException("open"), nameof(UserCallFailure.NotExecuted) },
+        { new InconsistentStateException("ETag mismatch", "108", "107"), nameof(UserCallFailure.WriteConflict) },
         { new SiloUnavailableException("target silo became unavailable"), nameof(UserCallFailure.OutcomeUnknown) },
         { new TimeoutException("response did not arrive on time"), nameof(UserCallFailure.OutcomeUnknown) },
         { new TimeoutRejectedException("attempt timed out"), nameof(UserCallFailure.OutcomeUnknown) },
@@ -142,6 +144,20 @@ public sealed class UserCallPipelineTests
 
         Assert.Equal(7L, value);
         Assert.Equal(3, attempts);
+    }
+
+    [Fact]
+    public async Task An_increment_refused_by_storage_for_a_newer_write_is_retried_and_does_not_count_against_the_silo()
+    {
+        await using var pipeline = NewPipeline(out _);
+        var attempts = 0;
+
+        var value = await pipeline.ExecuteAsync("alice", UserOperation.Increment,
+            () => ++attempts < 2 ? throw new InconsistentStateException("ETag mismatch", "108", "107") : Task.FromResult(9L), CancellationToken.None);
+
+        Assert.Equal(9L, value);
+        Assert.Equal(2, attempts);
+        Assert.False(UserCallClassifier.CountsAgainstSilo(new InconsistentStateException("ETag mismatch", "108", "107")));
     }
 
     [Fact]

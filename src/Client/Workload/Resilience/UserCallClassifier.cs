@@ -2,6 +2,7 @@ using System.Net.Sockets;
 using Orleans.Patterns.Sharding;
 using Orleans.Runtime.Messaging;
 using Polly.CircuitBreaker;
+using Orleans.Storage;
 using Polly.Timeout;
 
 namespace Orleans.Patterns.Client.Workload.Resilience;
@@ -28,6 +29,13 @@ internal enum UserCallFailure
     /// <summary>The call was refused or never sent (rejected message, no connection, gateway shedding load, open circuit).</summary>
     NotExecuted,
 
+    /// <summary>
+    /// Storage refused the user's write: another activation of the same user wrote since this one read (two can live
+    /// for a moment while a silo leaves or a hand-off lands). Nothing was stored, and the user drops the activation that
+    /// tried, so the next call starts from what storage holds.
+    /// </summary>
+    WriteConflict,
+
     /// <summary>The call may or may not have run: no answer in time, or the target died with the call in flight.</summary>
     OutcomeUnknown,
 
@@ -52,6 +60,10 @@ internal enum UserCallFailure
 /// exhausted), <see cref="GatewayTooBusyException"/> (the gateway shed the request), <see cref="ConnectionFailedException"/>
 /// (no connection could be opened, so nothing was sent) and Polly's <see cref="BrokenCircuitException"/> (this client
 /// did not call at all); every operation is retried.</item>
+/// <item>Write conflict: <see cref="InconsistentStateException"/>, storage's ETag check refusing the write of an
+/// activation that another activation of the same user has overtaken. The write was not made and the user drops that
+/// activation (<c>UserGrain.PersistAsync</c>), so the operation was not done; every operation is retried, and the silo
+/// is not blamed for it.</item>
 /// <item>Outcome unknown: Orleans' response <see cref="TimeoutException"/>, Polly's <see cref="TimeoutRejectedException"/>,
 /// a broken socket (<see cref="IOException"/>, <see cref="SocketException"/>), and <see cref="SiloUnavailableException"/>. The
 /// last is a rejection subtype, but Orleans also raises it for calls already in flight when the target silo is declared dead
@@ -72,6 +84,7 @@ internal static class UserCallClassifier
     {
         StaleShardEpochException => UserCallFailure.StaleEpoch,
         BrokenCircuitException => UserCallFailure.NotExecuted,
+        InconsistentStateException => UserCallFailure.WriteConflict,
 
         // Before its base type: see the remarks on the class.
         SiloUnavailableException => UserCallFailure.OutcomeUnknown,
@@ -85,7 +98,7 @@ internal static class UserCallClassifier
     /// <summary>Whether a call of <paramref name="operation"/> that failed with <paramref name="exception"/> may be made again.</summary>
     public static bool ShouldRetry(UserOperation operation, Exception exception, bool callerCanceled = false) => Classify(exception) switch
     {
-        UserCallFailure.StaleEpoch or UserCallFailure.NotExecuted => true,
+        UserCallFailure.StaleEpoch or UserCallFailure.NotExecuted or UserCallFailure.WriteConflict => true,
         UserCallFailure.OutcomeUnknown => IsIdempotent(operation),
 
         // Not the caller's cancellation: the runtime cancelled the call (its silo was stopping), so it may or may not
