@@ -21,14 +21,7 @@ public sealed class WriteBatcherClusterTests(CoordinationClusterFixture fixture)
     public async Task A_freed_slot_waits_for_the_settled_batchs_writers_and_leaves_without_them_once_the_linger_passes()
     {
         var clock = new FakeTimeProvider();
-        var batcher = new RaftWriteBatcher<byte[], byte[]>(
-            new RaftLeaderRouter(fixture.Cluster.Client, CoordinationClusterFixture.Voters),
-            async (replica, commands) => (await replica.CoordinateBatch(new CoordinationBatch(commands))).Results,
-            (replica, command) => replica.Coordinate(command),
-            clock)
-        {
-            Linger = TimeSpan.FromSeconds(1),
-        };
+        var batcher = NewBatcher(clock, TimeSpan.FromSeconds(1));
 
         // The first write leaves alone; two more queue behind it.
         var first = batcher.WriteAsync(Put("first"));
@@ -62,14 +55,7 @@ public sealed class WriteBatcherClusterTests(CoordinationClusterFixture fixture)
     [Fact]
     public async Task With_no_linger_the_next_batch_leaves_as_soon_as_the_slot_is_free()
     {
-        var batcher = new RaftWriteBatcher<byte[], byte[]>(
-            new RaftLeaderRouter(fixture.Cluster.Client, CoordinationClusterFixture.Voters),
-            async (replica, commands) => (await replica.CoordinateBatch(new CoordinationBatch(commands))).Results,
-            (replica, command) => replica.Coordinate(command),
-            new FakeTimeProvider())
-        {
-            Linger = TimeSpan.Zero,
-        };
+        var batcher = NewBatcher(new FakeTimeProvider(), TimeSpan.Zero);
 
         var first = batcher.WriteAsync(Put("no-linger-1"));
         var second = batcher.WriteAsync(Put("no-linger-2"));
@@ -78,6 +64,16 @@ public sealed class WriteBatcherClusterTests(CoordinationClusterFixture fixture)
         Assert.False(batcher.Lingering);
         Assert.Equal((2L, 2L), batcher.Sent);
     }
+
+    // Coordination commands to the fixture's leader, the linger on the given clock.
+    private RaftWriteBatcher<byte[], byte[]> NewBatcher(TimeProvider clock, TimeSpan linger) => new(
+        new RaftLeaderRouter(fixture.Cluster.Client, CoordinationClusterFixture.Voters),
+        async (replica, commands) => (await replica.CoordinateBatch(new CoordinationBatch(commands))).Results,
+        (replica, command) => replica.Coordinate(command),
+        clock)
+    {
+        Linger = linger,
+    };
 
     // Each write its own session (a batcher's writes come from sessions with one write in flight each).
     private static byte[] Put(string key) =>
