@@ -126,6 +126,7 @@ public static class SiloHost
                 o.HeartbeatInterval = settings.RaftHeartbeatInterval;
                 o.TickInterval = HostSettings.ReplicaTick;
                 o.RemovalGracePeriod = settings.Raft.RemovalGracePeriod ?? o.RemovalGracePeriod;
+                o.SnapshotEveryEntries = settings.Raft.SnapshotEveryEntries ?? o.SnapshotEveryEntries;
                 o.CoordinationRetention = coordination.AutoCompactionRetention;
             });
             silo.AddGossipMembership(o =>

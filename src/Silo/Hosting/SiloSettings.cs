@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using Orleans.Patterns.Silo.Configuration;
 
@@ -97,6 +98,9 @@ public sealed class RaftReplicaSettings
 
     /// <summary>How long a silo must be dead before the leader removes its replica; empty: 30 s.</summary>
     [ConfigurationKeyName("removal_grace_period")] public TimeSpan? RemovalGracePeriod { get; set; }
+
+    /// <summary>Applied entries between two snapshots (the log is cut behind each); empty: 10,000.</summary>
+    [ConfigurationKeyName("snapshot_every_entries")] public int? SnapshotEveryEntries { get; set; }
 }
 
 /// <summary>
@@ -293,6 +297,11 @@ internal sealed record HostSettings(
         if (Raft.RemovalGracePeriod is { } grace)
         {
             Require(grace > TimeSpan.Zero && grace <= TimeSpan.FromHours(24), "raft:removal_grace_period", Format(grace), "must be between 1ms and 24h");
+        }
+
+        if (Raft.SnapshotEveryEntries is { } every)
+        {
+            Require(every is >= 100 and <= 10_000_000, "raft:snapshot_every_entries", every.ToString(CultureInfo.InvariantCulture), "must be between 100 and 10000000");
         }
 
         Require(heartbeat >= ReplicaTick, "raft:heartbeat_interval", Format(heartbeat), $"must be at least {Format(ReplicaTick)} (the replica's timer period)");

@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Orleans.Patterns.Client.Cluster;
 using Orleans.Patterns.Gossip;
+using Orleans.Patterns.Raft;
 using Orleans.Patterns.Silo.Configuration;
 using Orleans.Patterns.Silo.Hosting;
 using Xunit.Abstractions;
@@ -57,6 +58,8 @@ public sealed class SiloHostTests(ITestOutputHelper output) : IDisposable
     [InlineData("--raft:heartbeat_interval", "1s", "raft:heartbeat_interval")]
     [InlineData("--raft:initial_voters", "silo-1,,silo-3", "raft:initial_voters")]
     [InlineData("--raft:initial_voters", "silo-1,silo-1", "raft:initial_voters")]
+    [InlineData("--raft:snapshot_every_entries", "10", "raft:snapshot_every_entries")]
+    [InlineData("--raft:snapshot_every_entries", "many", "raft:snapshot_every_entries")]
     [InlineData("--gossip:probe_interval", "10ms", "gossip:probe_interval")]
     [InlineData("--gossip:probe_timeout", "500ms", "gossip:probe_timeout")]
     [InlineData("--gossip:heartbeat_interval", "often", "gossip:heartbeat_interval")]
@@ -151,6 +154,18 @@ public sealed class SiloHostTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(["silo-1", "silo-2", "silo-3"], settings.RaftInitialVoters);
         Assert.Equal(TimeSpan.FromMilliseconds(300), settings.RaftElectionTimeout);
         Assert.Equal(TimeSpan.FromMilliseconds(50), settings.RaftHeartbeatInterval);
+    }
+
+    [Fact]
+    public async Task The_snapshot_interval_reaches_the_replica_options_and_defaults_to_ten_thousand()
+    {
+        await using (var app = await SiloHost.BuildAsync(["--raft:snapshot_every_entries", "50000"], CancellationToken.None))
+        {
+            Assert.Equal(50_000, app.Services.GetRequiredService<IOptions<RaftReplicaOptions>>().Value.SnapshotEveryEntries);
+        }
+
+        await using var defaults = await SiloHost.BuildAsync([], CancellationToken.None);
+        Assert.Equal(10_000, defaults.Services.GetRequiredService<IOptions<RaftReplicaOptions>>().Value.SnapshotEveryEntries);
     }
 
     [Fact]
