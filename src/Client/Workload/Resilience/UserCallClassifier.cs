@@ -1,8 +1,8 @@
 using System.Net.Sockets;
 using Orleans.Patterns.Sharding;
 using Orleans.Runtime.Messaging;
-using Polly.CircuitBreaker;
 using Orleans.Storage;
+using Polly.CircuitBreaker;
 using Polly.Timeout;
 
 namespace Orleans.Patterns.Client.Workload.Resilience;
