@@ -127,6 +127,7 @@ public static class SiloHost
                 o.TickInterval = HostSettings.ReplicaTick;
                 o.RemovalGracePeriod = settings.Raft.RemovalGracePeriod ?? o.RemovalGracePeriod;
                 o.SnapshotEveryEntries = settings.Raft.SnapshotEveryEntries ?? o.SnapshotEveryEntries;
+                o.LeaseReads = settings.Raft.LeaseReads ?? o.LeaseReads;
                 o.CoordinationRetention = coordination.AutoCompactionRetention;
             });
             silo.AddGossipMembership(o =>

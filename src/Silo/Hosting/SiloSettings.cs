@@ -101,6 +101,9 @@ public sealed class RaftReplicaSettings
 
     /// <summary>Applied entries between two snapshots (the log is cut behind each); empty: 10,000.</summary>
     [ConfigurationKeyName("snapshot_every_entries")] public int? SnapshotEveryEntries { get; set; }
+
+    /// <summary>Serve linearizable reads from the leader's lease (true) or after a heartbeat round each (false); empty: true.</summary>
+    [ConfigurationKeyName("lease_reads")] public bool? LeaseReads { get; set; }
 }
 
 /// <summary>

@@ -60,6 +60,7 @@ public sealed class SiloHostTests(ITestOutputHelper output) : IDisposable
     [InlineData("--raft:initial_voters", "silo-1,silo-1", "raft:initial_voters")]
     [InlineData("--raft:snapshot_every_entries", "10", "raft:snapshot_every_entries")]
     [InlineData("--raft:snapshot_every_entries", "many", "raft:snapshot_every_entries")]
+    [InlineData("--raft:lease_reads", "sometimes", "raft:lease_reads")]
     [InlineData("--gossip:probe_interval", "10ms", "gossip:probe_interval")]
     [InlineData("--gossip:probe_timeout", "500ms", "gossip:probe_timeout")]
     [InlineData("--gossip:heartbeat_interval", "often", "gossip:heartbeat_interval")]
@@ -166,6 +167,20 @@ public sealed class SiloHostTests(ITestOutputHelper output) : IDisposable
 
         await using var defaults = await SiloHost.BuildAsync([], CancellationToken.None);
         Assert.Equal(10_000, defaults.Services.GetRequiredService<IOptions<RaftReplicaOptions>>().Value.SnapshotEveryEntries);
+    }
+
+    [Fact]
+    public async Task Lease_reads_reach_the_replica_options_on_by_default_with_a_lease_inside_the_election_timeout()
+    {
+        await using (var app = await SiloHost.BuildAsync(["--raft:lease_reads", "false"], CancellationToken.None))
+        {
+            Assert.False(app.Services.GetRequiredService<IOptions<RaftReplicaOptions>>().Value.LeaseReads);
+        }
+
+        await using var defaults = await SiloHost.BuildAsync(["--raft:election_timeout", "300ms"], CancellationToken.None);
+        var options = defaults.Services.GetRequiredService<IOptions<RaftReplicaOptions>>().Value;
+        Assert.True(options.LeaseReads);
+        Assert.Equal(TimeSpan.FromMilliseconds(240), options.LeaseDuration);
     }
 
     [Fact]

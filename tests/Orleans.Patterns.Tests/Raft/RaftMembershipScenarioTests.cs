@@ -85,4 +85,30 @@ public sealed class RaftMembershipScenarioTests(ITestOutputHelper output) : Simu
         Assert.Null(stale);
         Assert.Equal("new", cluster.Read(cluster.CheckOneLeader(), "x", TimeSpan.FromSeconds(1)));
     }, options: new RaftOptions { LeaseReads = lease });
+
+    [Fact]
+    public void LeaseReads_AnAbandonedTransferWhoseCampaignArrivesLateServesNoStaleRead() => Run(46, 3, SimNetwork.Reliable, cluster =>
+    {
+        cluster.One("x", "old", 3);
+        var old = cluster.CheckOneLeader();
+        var term = old.Raft!.Term;
+        var target = cluster.Nodes.First(n => n != old);
+
+        // The transfer's TimeoutNow arrives after the leader gave the transfer up; nothing of the new term reaches the
+        // old leader, so it keeps leading its term and its last heartbeat round, answered just before the campaign,
+        // looks like a valid lease.
+        cluster.Interfere = message => message switch
+        {
+            TimeoutNow => cluster.Options.ElectionTimeout + TimeSpan.FromMilliseconds(100),
+            _ when message.To == old.Id && message.Term > term => null,
+            _ => TimeSpan.Zero,
+        };
+        cluster.Touch(old, raft => Assert.IsType<RequestOutcome.Accepted>(raft.TransferLeadership(target.Id)));
+        Assert.True(cluster.RunUntil(() => target.Raft!.Role == RaftRole.Leader, TimeSpan.FromSeconds(1)));
+        Assert.Equal(RaftRole.Leader, old.Raft!.Role);
+        cluster.One("x", "new", 2);
+
+        Assert.Null(cluster.Read(old, "x", TimeSpan.FromMilliseconds(50)));
+        Assert.Equal("new", cluster.Read(target, "x", TimeSpan.FromSeconds(1)));
+    }, options: new RaftOptions { LeaseReads = true });
 }

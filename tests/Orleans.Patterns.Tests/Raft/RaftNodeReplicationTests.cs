@@ -399,4 +399,32 @@ public sealed class RaftNodeReplicationTests
         Assert.Empty(drained.ReadStates);
         Assert.NotEmpty(drained.Messages.OfType<Heartbeat>());
     }
+
+    [Fact]
+    public void LeaseRead_ForfeitedForTheRestOfTheTermOnceATransferStarted()
+    {
+        // The transferee's campaign may arrive after the transfer was abandoned and take votes a lease counts on (a
+        // transfer's votes ignore the voters' promise), so a leader that ever started one proves each read by a round.
+        var options = new RaftOptions { PreVote = false, LeaseReads = true };
+        var node = Create(N1, options, term: 1);
+        ElectLeader(node, options);
+        var elected = 2 * options.ElectionTimeout;
+        Drain(node);
+        node.Step(Ack(N2, 2, 1));
+        Assert.IsType<RequestOutcome.Accepted>(node.TransferLeadership(N2));
+        Assert.Single(Drain(node).Messages.OfType<TimeoutNow>());
+
+        // N2 never campaigns; the transfer is abandoned after an election timeout, and a new round is answered.
+        node.AdvanceClock(elected + options.ElectionTimeout);
+        var round = Drain(node).Single<Heartbeat>(N2).Round;
+        node.Step(new HeartbeatResponse(N2, N1, 2, round));
+        Drain(node);
+
+        node.ReadIndex(9);
+        var drained = Drain(node);
+        Assert.Empty(drained.ReadStates);
+        var proof = drained.Single<Heartbeat>(N2);
+        node.Step(new HeartbeatResponse(N2, N1, 2, proof.Round));
+        Assert.Equal(new ReadState(9, 1), Assert.Single(Drain(node).ReadStates));
+    }
 }

@@ -55,6 +55,7 @@ public sealed partial class RaftNode
 
         leader.Transferee = target;
         leader.TransferDeadline = _now + _options.ElectionTimeout;
+        leader.LeaseForfeited = true;
         if (progress.Match == _log.LastIndex)
         {
             Send(new TimeoutNow(Id, target, _term));

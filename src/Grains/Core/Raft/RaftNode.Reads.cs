@@ -30,7 +30,7 @@ public sealed partial class RaftNode
 
     private void StartRead(LeaderState leader, long requestId)
     {
-        if (_options.LeaseReads && leader.Transferee is null && LeaseValid(leader))
+        if (_options.LeaseReads && !leader.LeaseForfeited && LeaseValid(leader))
         {
             _readStates.Add(new ReadState(requestId, _commit));
             return;
@@ -93,7 +93,10 @@ public sealed partial class RaftNode
 
     /// <summary>
     /// The lease runs from when the round a majority answered was sent: those voters will not elect anyone else for an
-    /// election timeout after that (check-quorum and §4.2.3), and the lease is shorter by a drift margin.
+    /// election timeout after that (check-quorum and §4.2.3), and the lease is shorter by a drift margin. The host must
+    /// keep the clock current where it matters (<see cref="AdvanceClock"/> before a read and before a message): a
+    /// leader's clock that lags lets it trust an expired lease, and a follower's that lags records the leader's contact
+    /// too early, which ends its promise sooner than the leader counts on.
     /// </summary>
     private bool LeaseValid(LeaderState leader)
     {

@@ -51,6 +51,13 @@ internal sealed class LeaderState : RoleState
 
     public TimeSpan TransferDeadline { get; set; }
 
+    /// <summary>
+    /// Set once this leader has started a transfer: its lease no longer binds the voters, because the transferee's
+    /// campaign (possibly delivered late, after the transfer was abandoned) may take their votes inside it. Reads need a
+    /// heartbeat round for the rest of the term.
+    /// </summary>
+    public bool LeaseForfeited { get; set; }
+
     public long Round { get; set; }
 
     /// <summary>When each heartbeat round still of interest was sent, for leases (thesis §6.4.1).</summary>

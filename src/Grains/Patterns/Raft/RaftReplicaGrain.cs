@@ -93,7 +93,13 @@ internal sealed partial class RaftReplicaGrain(
             new NodeId(_name),
             new ClusterConfig(voters, []),
             recovered,
-            new RaftOptions { ElectionTimeout = _options.ElectionTimeout, HeartbeatInterval = _options.HeartbeatInterval },
+            new RaftOptions
+            {
+                ElectionTimeout = _options.ElectionTimeout,
+                HeartbeatInterval = _options.HeartbeatInterval,
+                LeaseReads = _options.LeaseReads,
+                LeaseDuration = _options.LeaseDuration,
+            },
             new Random(),
             Now);
         LogStarted(_name, recovered.HardState.Term, recovered.Entries.Count, _snapshotIndex);
@@ -131,6 +137,9 @@ internal sealed partial class RaftReplicaGrain(
 
     public Task Deliver(byte[] message)
     {
+        // The clock first: a follower records the leader's contact at the time it hears from it, not at the last tick,
+        // or its promise not to elect anyone else would end sooner than the leader's lease counts on.
+        _node.AdvanceClock(Now);
         _node.Step(RaftMessageCodec.Decode(message));
         if (_draining)
         {
@@ -278,6 +287,7 @@ internal sealed partial class RaftReplicaGrain(
     private async Task<object> ReadLinearizableAsync(Func<object> serve)
     {
         var id = ++_nextReadId;
+        _node.AdvanceClock(Now); // a lease is judged by the time now, not by the last tick's
         Accept(_node.ReadIndex(id), "serve the read");
         var read = new PendingRead(serve);
         _pendingReads[id] = read;

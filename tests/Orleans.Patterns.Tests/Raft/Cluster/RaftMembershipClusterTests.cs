@@ -163,25 +163,8 @@ public sealed class RaftMembershipClusterTests(ITestOutputHelper output) : IAsyn
 
     private async Task<string> WaitForSingleLeaderAsync(IReadOnlyList<string> replicas)
     {
-        string? leader = null;
-        IReadOnlyList<RaftReplicaStatus> last = [];
-        await Eventually.WaitAsync(
-            async () =>
-            {
-                last = await Task.WhenAll(replicas.Select(r => Replica(r).GetStatus()));
-                var leaders = last.Where(s => s.Role == "Leader").ToList();
-                if (leaders.Count != 1 || last.Any(s => s.Leader != leaders[0].Node))
-                {
-                    return false;
-                }
-
-                leader = leaders[0].Node;
-                return true;
-            },
-            Deadline,
-            () => "one leader that every replica follows; saw " +
-                  string.Join("; ", last.Select(s => $"{s.Node} {s.Role} term {s.Term} leader {s.Leader ?? "-"}")));
+        var leader = await RaftLeaders.WaitForSingleLeaderAsync(_cluster.Client, replicas, Deadline);
         output.WriteLine($"leader: {leader}");
-        return leader!;
+        return leader;
     }
 }

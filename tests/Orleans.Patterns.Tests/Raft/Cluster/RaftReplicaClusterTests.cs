@@ -191,26 +191,9 @@ public sealed class RaftReplicaClusterTests(ITestOutputHelper output) : IAsyncLi
 
     private async Task<string> WaitForSingleLeaderAsync(IReadOnlyList<string> replicas)
     {
-        string? leader = null;
-        IReadOnlyList<RaftReplicaStatus> last = [];
-        await Eventually.WaitAsync(
-            async () =>
-            {
-                last = await StatusesAsync(replicas);
-                var leaders = last.Where(s => s.Role == "Leader").ToList();
-                if (leaders.Count != 1 || last.Any(s => s.Leader != leaders[0].Node))
-                {
-                    return false;
-                }
-
-                leader = leaders[0].Node;
-                return true;
-            },
-            ElectionDeadline,
-            () => "one leader that every replica follows; saw " +
-                  string.Join("; ", last.Select(s => $"{s.Node} {s.Role} term {s.Term} leader {s.Leader ?? "-"}")));
+        var leader = await RaftLeaders.WaitForSingleLeaderAsync(_cluster.Client, replicas, ElectionDeadline);
         output.WriteLine($"leader: {leader}");
-        return leader!;
+        return leader;
     }
 
     private async Task<IReadOnlyList<RaftReplicaStatus>> StatusesAsync(IReadOnlyList<string> replicas) =>

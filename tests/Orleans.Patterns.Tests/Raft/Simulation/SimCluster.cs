@@ -59,6 +59,9 @@ internal sealed partial class SimCluster
     /// <summary>Extra one-way delay for messages to a node: a slow follower.</summary>
     public Dictionary<NodeId, TimeSpan> SlowLinks { get; } = [];
 
+    /// <summary>A test's hand on the wire: for each message sent, an extra delay, or null to drop it.</summary>
+    public Func<RaftMessage, TimeSpan?>? Interfere { get; set; }
+
     /// <summary>AppendEntries with entries on the wire to each node, now and at most.</summary>
     public Dictionary<NodeId, int> InFlightAppends { get; } = [];
 
@@ -317,10 +320,21 @@ internal sealed partial class SimCluster
             return;
         }
 
+        var extra = TimeSpan.Zero;
+        if (Interfere is { } interfere)
+        {
+            if (interfere(message) is not { } delay)
+            {
+                return;
+            }
+
+            extra = delay;
+        }
+
         var copies = Random.NextDouble() < Network.DuplicateRate ? 2 : 1;
         for (var i = 0; i < copies; i++)
         {
-            var at = Now + Network.NextDelay(Random) + SlowLinks.GetValueOrDefault(message.To);
+            var at = Now + Network.NextDelay(Random) + SlowLinks.GetValueOrDefault(message.To) + extra;
             if (Network.Fifo)
             {
                 var link = (message.From, message.To);
