@@ -113,7 +113,8 @@ internal static partial class BenchCommands
     {
         var text = BenchMarkdown.Start(commandLine);
         text.AppendLine("Puts (acknowledged = committed on a quorum's disks and applied) and linearizable reads (etcd: a quorum read; ours:");
-        text.AppendLine("ReadIndex on the leader), C clients with one request in flight each, spread round-robin over the endpoints.");
+        text.AppendLine("on the leader, from its lease unless raft:lease_reads is false, else after a heartbeat round), C clients with one request");
+        text.AppendLine("in flight each, spread round-robin over the endpoints.");
         text.AppendLine();
         text.AppendLine("| clients | system | puts/s | put p50 ms | put p99 ms | failed | reads/s | read p50 ms | read p99 ms | failed |");
         text.AppendLine("|---|---|---|---|---|---|---|---|---|---|");

@@ -47,7 +47,7 @@ internal static class RaftCommands
             }));
 
         var getKey = KeyArgument();
-        command.Subcommands.Add(KvCommand("get", "Read a value (ReadIndex: linearizable); prints the log index it reflects.", [getKey],
+        command.Subcommands.Add(KvCommand("get", "Read a value (linearizable: the leader's lease or a ReadIndex round); prints the log index it reflects.", [getKey],
             async (kv, parse, ct) =>
             {
                 var k = RequireKey(parse.GetValue(getKey));

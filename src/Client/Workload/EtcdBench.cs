@@ -92,7 +92,7 @@ internal sealed class EtcdBench : IDisposable
 
     /// <summary>
     /// The same callers and keys, reading: linearizable <c>KV.Range</c> of one key each (etcd confirms its leadership
-    /// with a quorum first; the silos by ReadIndex on the Raft leader). Run after <see cref="RunAsync"/>, so the keys exist.
+    /// with a quorum first; the silos on the Raft leader, from its lease or after a heartbeat round). Run after <see cref="RunAsync"/>, so the keys exist.
     /// </summary>
     public async Task<PutBenchResult> RunReadsAsync(CancellationToken cancellationToken)
     {

@@ -7,7 +7,7 @@ namespace Orleans.Patterns.Coordination;
 /// The .NET API of the coordination service (etcd v3 semantics on the Raft log), for callers in the cluster and
 /// outside it. Writes go to the Raft leader through a pool of sessions: each session has one write in flight and
 /// numbers its writes, so a write retried after a leader change applies once (the pool gives concurrency without
-/// giving that up). Linearizable reads and lease keep-alives go to the leader (ReadIndex); serializable reads and
+/// giving that up). Linearizable reads and lease keep-alives go to the leader (its lease, or a ReadIndex round); serializable reads and
 /// watches are served by <see cref="LocalReplica"/> when one is given (the silo's own replica), otherwise by any
 /// replica.
 /// A refusal by the store is thrown as <see cref="CoordinationException"/> naming etcd's error.

@@ -29,7 +29,10 @@ public interface IRaftReplicaGrain : IGrainWithStringKey
     [ResponseTimeout("00:00:05")]
     Task<KvWriteBatchResult> WriteBatch(KvWriteBatch batch);
 
-    /// <summary>A linearizable read (ReadIndex). Throws <see cref="NotLeaderException"/> on a follower.</summary>
+    /// <summary>
+    /// A linearizable read: from the leader's lease, or after a heartbeat round (ReadIndex) when the lease is off or has
+    /// run out. Throws <see cref="NotLeaderException"/> on a follower.
+    /// </summary>
     [ResponseTimeout("00:00:05")]
     Task<KvReadResult> Read(string key);
 
@@ -52,8 +55,8 @@ public interface IRaftReplicaGrain : IGrainWithStringKey
     Task<CoordinationBatchResult> CoordinateBatch(CoordinationBatch batch);
 
     /// <summary>
-    /// Renews a coordination lease on the leader without a log entry of its own, as etcd's leader does: after a
-    /// ReadIndex round confirms leadership, the renewal is kept on the leader's clock and written later with others in
+    /// Renews a coordination lease on the leader without a log entry of its own, as etcd's leader does: once leadership
+    /// is confirmed (the leader's lease, or a ReadIndex round), the renewal is kept on the leader's clock and written later with others in
     /// one entry, before any expiry it would contradict. Answers the lease's TTL, 0 when the lease does not exist (or
     /// is being expired). A renewal answered here holds from no later than the call was made. Throws
     /// <see cref="NotLeaderException"/> on a follower.
@@ -64,7 +67,7 @@ public interface IRaftReplicaGrain : IGrainWithStringKey
     /// <summary>
     /// A read of the coordination store (<c>CoordinationWire.EncodeQuery</c>; answer: <c>CoordinationWire.DecodeAnswer</c>).
     /// Serializable ranges and watch feeds are answered by any replica from what it has applied; linearizable ranges,
-    /// lease time-to-live and the lease list only by the leader, after a ReadIndex round (else
+    /// lease time-to-live and the lease list only by the leader, confirmed as a linearizable read is (else
     /// <see cref="NotLeaderException"/>).
     /// </summary>
     [ResponseTimeout("00:00:05")]

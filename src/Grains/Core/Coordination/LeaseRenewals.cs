@@ -5,8 +5,8 @@ namespace Orleans.Patterns.Coordination;
 /// here a renewal is remembered (lease id to renewed-at, on the leader's clock) and reaches the log later, many in one
 /// <see cref="RefreshLeasesRequest"/>, but always before an <see cref="ExpireLeasesRequest"/> that would otherwise end
 /// a renewed lease. Dropping these on losing office is safe because the next leader extends every lease from its own
-/// now (<see cref="PromoteLeasesRequest"/>), and it takes office only after the last renewal this leader confirmed by
-/// ReadIndex.
+/// now (<see cref="PromoteLeasesRequest"/>), and it takes office only after the last renewal this leader confirmed (by
+/// a ReadIndex round, or inside its lease, which no other leader overlaps).
 /// </summary>
 internal sealed class LeaseRenewals(long term)
 {
