@@ -139,6 +139,16 @@ internal static class RaftCommands
                 view.Note("no leader right now (replicas start on first use; an election takes a few hundred ms)");
             }
 
+            foreach (var leader in leaders)
+            {
+                view.Note(leader.LeaseMillisecondsLeft switch
+                {
+                    > 0 and var left => $"reads: from {leader.Node}'s lease, {left:0} ms left (a round a majority answers renews it)",
+                    not null => $"reads: {leader.Node}'s lease lapsed (no majority answered lately); each read waits for a round",
+                    null => $"reads: a heartbeat round each on {leader.Node} (raft:lease_reads false, or a transfer this term)",
+                });
+            }
+
             return ClientApp.ExitOk;
         });
         return command;

@@ -111,4 +111,35 @@ public sealed class RaftMembershipScenarioTests(ITestOutputHelper output) : Simu
         Assert.Null(cluster.Read(old, "x", TimeSpan.FromMilliseconds(50)));
         Assert.Equal("new", cluster.Read(target, "x", TimeSpan.FromSeconds(1)));
     }, options: new RaftOptions { LeaseReads = true });
+
+    [Fact]
+    public void LeaseReads_AVoterRestartedInsideTheLeaseDoesNotHelpElectAnotherLeaderInIt() => Run(47, 3, SimNetwork.Reliable, cluster =>
+    {
+        cluster.One("x", "old", 3);
+        var old = cluster.CheckOneLeader();
+        var acker = cluster.Nodes.First(n => n != old);
+        var rival = cluster.Nodes.First(n => n != old && n != acker);
+
+        // The rival hears nothing from the leader and keeps campaigning; the acker, in touch with the leader, refuses it.
+        cluster.Interfere = message => (message.From == old.Id && message.To == rival.Id) || (message.From == rival.Id && message.To == old.Id)
+            ? null
+            : TimeSpan.Zero;
+        cluster.RunFor(cluster.Options.ElectionTimeout * 3);
+        Assert.Same(old, cluster.Leader());
+
+        // Just before the rival's next campaign, the acker restarts and the leader is cut off from everyone. The
+        // leader's lease still counts on the acker's promise, made before the crash and forgotten by the restart.
+        Assert.True(cluster.RunUntil(() => rival.Raft!.NextDeadline - cluster.Now < TimeSpan.FromMilliseconds(5), TimeSpan.FromSeconds(1)));
+        cluster.Crash(acker);
+        cluster.Restart(acker);
+        cluster.Interfere = message => message.From == old.Id || message.To == old.Id ? null : TimeSpan.Zero;
+
+        var cut = cluster.Now;
+        Assert.True(cluster.RunUntil(() => rival.Raft!.Role == RaftRole.Leader, TimeSpan.FromSeconds(2)));
+        var index = cluster.Start(rival, "x", "new");
+        Assert.True(cluster.RunUntil(() => cluster.NCommitted(index).Count >= 2, TimeSpan.FromSeconds(1)));
+        cluster.Log($"the rival leads and committed x=new {(cluster.Now - cut).TotalMilliseconds:F1} ms after the cut");
+        Assert.Null(cluster.Read(old, "x", TimeSpan.FromMilliseconds(50)));
+    }, options: new RaftOptions { LeaseReads = true });
 }
+

@@ -20,6 +20,22 @@ public sealed class RaftNodeElectionTests
     }
 
     [Theory]
+    [InlineData(false, 0, true)]
+    [InlineData(true, 0, false)] // just started: a promise made before a crash may still hold a leader's lease
+    [InlineData(true, 150, true)] // an election timeout after the start, the promise has run out
+    public void WithLeaseReads_AStartedReplicaVotesOnlyAnElectionTimeoutAfterItsStart(bool leaseReads, int afterMs, bool granted)
+    {
+        var options = new RaftOptions { LeaseReads = leaseReads };
+        var node = Create(N1, options, term: 1, logTerms: [1]);
+        node.AdvanceClock(TimeSpan.FromMilliseconds(afterMs));
+        node.Step(new RequestVote(N2, N1, 2, LastLogIndex: 1, LastLogTerm: 1, PreVote: true, Transfer: false));
+        node.Step(new RequestVote(N2, N1, 2, LastLogIndex: 1, LastLogTerm: 1, PreVote: false, Transfer: false));
+        var answers = Drain(node).Messages.OfType<RequestVoteResponse>().ToList();
+        Assert.Equal(granted ? 2 : 0, answers.Count(a => a.Granted));
+        Assert.Equal(granted ? 2 : 0, answers.Count);
+    }
+
+    [Theory]
     [InlineData(3, 1, false)] // longer log, lower last term
     [InlineData(1, 2, false)] // same last term, shorter
     [InlineData(2, 2, true)] // equal

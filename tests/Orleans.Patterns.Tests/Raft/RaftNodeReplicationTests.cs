@@ -385,6 +385,7 @@ public sealed class RaftNodeReplicationTests
         var round = Drain(node).Single<Heartbeat>(N2).Round;
         node.Step(new HeartbeatResponse(N2, N1, 2, round));
         Drain(node);
+        Assert.Equal(options.LeaseDuration, node.LeaseRemaining);
 
         node.ReadIndex(9);
         var drained = Drain(node);
@@ -394,6 +395,7 @@ public sealed class RaftNodeReplicationTests
         // After the lease ran out, a read needs a heartbeat round again.
         node.AdvanceClock(elected + options.HeartbeatInterval + options.LeaseDuration);
         Drain(node);
+        Assert.Equal(TimeSpan.Zero, node.LeaseRemaining);
         node.ReadIndex(10);
         drained = Drain(node);
         Assert.Empty(drained.ReadStates);
@@ -411,8 +413,10 @@ public sealed class RaftNodeReplicationTests
         var elected = 2 * options.ElectionTimeout;
         Drain(node);
         node.Step(Ack(N2, 2, 1));
+        Assert.NotNull(node.LeaseRemaining);
         Assert.IsType<RequestOutcome.Accepted>(node.TransferLeadership(N2));
         Assert.Single(Drain(node).Messages.OfType<TimeoutNow>());
+        Assert.Null(node.LeaseRemaining);
 
         // N2 never campaigns; the transfer is abandoned after an election timeout, and a new round is answered.
         node.AdvanceClock(elected + options.ElectionTimeout);

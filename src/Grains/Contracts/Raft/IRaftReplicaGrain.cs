@@ -177,7 +177,10 @@ public sealed record KvWriteResult([property: Id(0)] bool Applied, [property: Id
 [GenerateSerializer, Immutable, Alias("patterns.raft.kv-read-result")]
 public sealed record KvReadResult([property: Id(0)] string? Value, [property: Id(1)] long Index);
 
-/// <summary>A replica's state as it reports it.</summary>
+/// <summary>
+/// A replica's state as it reports it. <see cref="LeaseMillisecondsLeft"/>: on a leader serving reads from its lease,
+/// how much of it is left (0: lapsed, the next read waits for a heartbeat round); null where reads take a round each.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("patterns.raft.replica-status")]
 public sealed record RaftReplicaStatus(
     [property: Id(0)] string Node,
@@ -191,7 +194,8 @@ public sealed record RaftReplicaStatus(
     [property: Id(8)] long SnapshotIndex,
     [property: Id(9)] IReadOnlyList<string> Voters,
     [property: Id(10)] IReadOnlyList<string> Learners,
-    [property: Id(11)] long DiskBytes);
+    [property: Id(11)] long DiskBytes,
+    [property: Id(12)] double? LeaseMillisecondsLeft = null);
 
 /// <summary>A replica's applied state in brief: how far it applied, how many keys it holds, and a SHA-256 of it (hex).</summary>
 [GenerateSerializer, Immutable, Alias("patterns.raft.state-digest")]

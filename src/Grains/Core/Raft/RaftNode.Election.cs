@@ -6,7 +6,9 @@ public sealed partial class RaftNode
     /// <summary>
     /// True while this replica believes a leader is alive: it leads, or heard from the leader less than an election
     /// timeout ago. Pre-votes are always refused then (thesis §9.6); real votes only with check-quorum, which is what
-    /// makes ignoring them safe (thesis §4.2.3).
+    /// makes ignoring them safe (thesis §4.2.3). With lease reads, also for an election timeout after this replica
+    /// started: before a crash it may have answered a heartbeat round that a leader's lease still counts on, and the
+    /// restart forgot the leader, not the promise.
     /// </summary>
     private bool InLease(bool preVote)
     {
@@ -19,6 +21,7 @@ public sealed partial class RaftNode
         {
             LeaderState => true,
             FollowerState { Leader: not null } => _now - _lastLeaderContact < _options.ElectionTimeout,
+            _ when _options.LeaseReads => _now - _startedAt < _options.ElectionTimeout,
             _ => false,
         };
     }

@@ -28,6 +28,26 @@ public sealed partial class RaftNode
         return new RequestOutcome.Accepted(_commit, _term);
     }
 
+    /// <summary>
+    /// On a leader serving reads from its lease: how much of the lease is left at the core's clock (zero once it lapsed,
+    /// until the next answered round). Null on a follower, without lease reads, or once a transfer forfeited the lease.
+    /// </summary>
+    public TimeSpan? LeaseRemaining
+    {
+        get
+        {
+            if (!_options.LeaseReads || _role is not LeaderState leader || leader.LeaseForfeited)
+            {
+                return null;
+            }
+
+            var acked = QuorumAckedRound(leader);
+            return acked > 0 && leader.RoundSentAt.TryGetValue(acked, out var sentAt) && sentAt + _options.LeaseDuration > _now
+                ? sentAt + _options.LeaseDuration - _now
+                : TimeSpan.Zero;
+        }
+    }
+
     private void StartRead(LeaderState leader, long requestId)
     {
         if (_options.LeaseReads && !leader.LeaseForfeited && LeaseValid(leader))

@@ -28,6 +28,7 @@ public sealed partial class RaftNode
     private TimeSpan _now;
     private TimeSpan _electionDeadline;
     private TimeSpan _lastLeaderContact;
+    private readonly TimeSpan _startedAt;
     private HardState _lastHardState;
     private SoftState _lastSoftState;
     private Ready? _outstanding;
@@ -60,6 +61,7 @@ public sealed partial class RaftNode
         _config = bootstrap;
         RefreshConfig();
         _now = now;
+        _startedAt = now;
         _role = new FollowerState(null);
         ResetElectionDeadline();
         _lastSoftState = SoftState;

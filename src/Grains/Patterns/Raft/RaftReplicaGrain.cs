@@ -190,7 +190,8 @@ internal sealed partial class RaftReplicaGrain(
         _snapshotIndex,
         [.. _node.Config.Voters.Select(v => v.Value)],
         [.. _node.Config.Learners.Select(l => l.Value)],
-        DiskBytes()));
+        DiskBytes(),
+        _node.LeaseRemaining?.TotalMilliseconds));
 
     // The snapshot encoding is deterministic (keys and sessions in ordinal order), so equal states hash equally.
     public Task<RaftStateDigest> GetStateDigest() => Task.FromResult(new RaftStateDigest(

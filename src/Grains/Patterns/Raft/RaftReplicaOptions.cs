@@ -28,7 +28,8 @@ public sealed class RaftReplicaOptions
     /// Linearizable reads (and lease keep-alives) on the leader are served from its lease while a majority answered a
     /// heartbeat round sent less than <see cref="LeaseDuration"/> ago, instead of each waiting for a round of its own
     /// (thesis §6.4.1). Safe while clocks run at about the same rate (no bound on their offset is needed): the voters
-    /// that answered will not elect anyone else for an election timeout after hearing that round. Off: every such
+    /// that answered will not elect anyone else for an election timeout after hearing that round, nor for an election
+    /// timeout after they restart; a leader that started a transfer stops using its lease for the term. Off: every such
     /// read waits for a heartbeat round (ReadIndex, thesis §6.4), as etcd does by default.
     /// </summary>
     public bool LeaseReads { get; set; } = true;

@@ -58,6 +58,10 @@ public sealed class RaftLeaseReadClusterTests(ITestOutputHelper output) : IAsync
         Assert.True(written.Applied);
         var others = _names.Where(n => n != leader).ToArray();
         var replica = _cluster.Client.GetGrain<IRaftReplicaGrain>(leader);
+
+        // The leader reports its lease (what `raft status` shows); followers have none.
+        Assert.NotNull((await replica.GetStatus()).LeaseMillisecondsLeft);
+        Assert.All(await Task.WhenAll(others.Select(o => _cluster.Client.GetGrain<IRaftReplicaGrain>(o).GetStatus())), s => Assert.Null(s.LeaseMillisecondsLeft));
         output.WriteLine($"leader {leader}; cutting it off from {string.Join(", ", others)}");
 
         await _cluster.Client.SetRulesEverywhereAsync([new PartitionRule("isolate-leader", [nameof(IRaftReplicaGrain)], [[leader], [.. others]])]);
