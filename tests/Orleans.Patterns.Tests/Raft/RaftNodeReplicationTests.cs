@@ -372,15 +372,23 @@ public sealed class RaftNodeReplicationTests
         Assert.Equal(new RequestOutcome.NotLeader(N2), node.ReadIndex(1));
     }
 
+    private static readonly RaftOptions WithLeaseReads = new() { PreVote = false, LeaseReads = true };
+
+    /// <summary>N1 leading term 2 with lease reads, its no-op (index 1) acknowledged by N2; the clock at its election.</summary>
+    private static (RaftNode Node, TimeSpan Elected) LeaseLeader()
+    {
+        var node = Create(N1, WithLeaseReads, term: 1);
+        ElectLeader(node, WithLeaseReads);
+        Drain(node);
+        node.Step(Ack(N2, 2, 1));
+        return (node, 2 * WithLeaseReads.ElectionTimeout);
+    }
+
     [Fact]
     public void LeaseRead_ServedLocallyWhileTheLeaseHolds()
     {
-        var options = new RaftOptions { PreVote = false, LeaseReads = true };
-        var node = Create(N1, options, term: 1);
-        ElectLeader(node, options);
-        var elected = 2 * options.ElectionTimeout;
-        Drain(node);
-        node.Step(Ack(N2, 2, 1));
+        var options = WithLeaseReads;
+        var (node, elected) = LeaseLeader();
         node.AdvanceClock(elected + options.HeartbeatInterval);
         var round = Drain(node).Single<Heartbeat>(N2).Round;
         node.Step(new HeartbeatResponse(N2, N1, 2, round));
@@ -407,12 +415,8 @@ public sealed class RaftNodeReplicationTests
     {
         // The transferee's campaign may arrive after the transfer was abandoned and take votes a lease counts on (a
         // transfer's votes ignore the voters' promise), so a leader that ever started one proves each read by a round.
-        var options = new RaftOptions { PreVote = false, LeaseReads = true };
-        var node = Create(N1, options, term: 1);
-        ElectLeader(node, options);
-        var elected = 2 * options.ElectionTimeout;
-        Drain(node);
-        node.Step(Ack(N2, 2, 1));
+        var options = WithLeaseReads;
+        var (node, elected) = LeaseLeader();
         Assert.NotNull(node.LeaseRemaining);
         Assert.IsType<RequestOutcome.Accepted>(node.TransferLeadership(N2));
         Assert.Single(Drain(node).Messages.OfType<TimeoutNow>());
