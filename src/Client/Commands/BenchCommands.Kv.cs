@@ -31,14 +31,25 @@ internal static partial class BenchCommands
             Description = "An etcd cluster's endpoints to measure in the same run as the baseline, e.g. http://127.0.0.1:23790,http://127.0.0.1:23791.",
         };
         var output = new Option<string?>("--out") { Description = "Also write the figures, the ratios and the command line as markdown to this file." };
+        var warmUp = new Option<double>("--warmup")
+        {
+            Description = "Seconds of unmeasured puts and reads by every caller before each system's run at each client count (0: one put each, to connect).",
+            DefaultValueFactory = _ => 10,
+        };
         var clusterFile = ClusterCommands.ClusterFileOption();
         var command = new Command("kv", "Puts and linearizable reads through the silos' etcd API, against etcd in the same run: ops/s, p50/p99, ratios.")
         {
-            clients, ops, valueSize, keys, endpoints, etcd, output, clusterFile,
+            clients, ops, valueSize, keys, endpoints, etcd, output, warmUp, clusterFile,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
             var counts = ParseCounts(parse.GetValue(clients));
+            var warmSeconds = parse.GetValue(warmUp);
+            if (warmSeconds is < 0 or > 600 or double.NaN)
+            {
+                throw new UsageException($"--warmup {warmSeconds.ToString(CultureInfo.InvariantCulture)} must be between 0 and 600 seconds.");
+            }
+
             var specs = counts.Select(c => new PutBenchSpec(c, parse.GetValue(ops), parse.GetValue(valueSize), parse.GetValue(keys))).ToList();
             specs.ForEach(s => s.Validate());
             var ours = parse.GetValue(endpoints) is { } given
@@ -49,8 +60,9 @@ internal static partial class BenchCommands
             var rows = new List<KvBenchRow>();
             foreach (var spec in specs)
             {
-                var mine = await RunKvAsync(view, "orleans", ours, spec, cancellationToken);
-                var theirs = baseline is null ? null : await RunKvAsync(view, "etcd", baseline, spec, cancellationToken);
+                var warm = TimeSpan.FromSeconds(warmSeconds);
+                var mine = await RunKvAsync(view, "orleans", ours, spec, warm, cancellationToken);
+                var theirs = baseline is null ? null : await RunKvAsync(view, "etcd", baseline, spec, warm, cancellationToken);
                 rows.Add(new KvBenchRow(spec, mine, theirs));
             }
 
@@ -90,12 +102,13 @@ internal static partial class BenchCommands
             : throw new UsageException("The cluster file lists no silo with an etcd endpoint; pass --endpoints, or start the cluster with this version's `cluster up`.");
     }
 
-    private static async Task<KvBenchRun> RunKvAsync(ConsoleView view, string system, IReadOnlyList<Uri> endpoints, PutBenchSpec spec, CancellationToken cancellationToken)
+    private static async Task<KvBenchRun> RunKvAsync(ConsoleView view, string system, IReadOnlyList<Uri> endpoints, PutBenchSpec spec, TimeSpan warmUp, CancellationToken cancellationToken)
     {
         using var bench = new EtcdBench(endpoints, spec);
         try
         {
-            await bench.WarmUpAsync(cancellationToken);
+            view.Step($"{system}: {spec.Clients} callers warming up for {warmUp.TotalSeconds:0.#} s (not measured)");
+            await bench.WarmUpAsync(warmUp, cancellationToken);
         }
         catch (Grpc.Core.RpcException e)
         {

@@ -199,6 +199,17 @@ public sealed class ClientCommandTests(ITestOutputHelper output)
         Assert.Equal("error: --clients 0 must be between 1 and 4096.", Assert.Single(console.ErrorLines));
     }
 
+    [Fact]
+    public async Task Bench_kv_refuses_a_negative_warm_up_naming_it()
+    {
+        var console = new TestConsole();
+
+        var exitCode = await ClientApp.RunAsync(["bench", "kv", "--warmup", "-1", "--endpoints", "http://127.0.0.1:1"], console.Console, console.Error);
+
+        Assert.Equal(ClientApp.ExitUsage, exitCode);
+        Assert.Equal("error: --warmup -1 must be between 0 and 600 seconds.", Assert.Single(console.ErrorLines));
+    }
+
     [Theory]
     [InlineData("raft", "kv", "put", "k", "v")]
     [InlineData("kv", "put", "k", "v")]

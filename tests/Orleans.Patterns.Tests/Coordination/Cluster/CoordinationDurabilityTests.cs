@@ -1,5 +1,6 @@
 using Orleans.Patterns.Coordination;
 using Orleans.Patterns.Raft;
+using Orleans.Patterns.Tests.Infrastructure;
 using Orleans.TestingHost;
 using Xunit.Abstractions;
 using static Orleans.Patterns.Tests.Coordination.Bytes;
@@ -91,7 +92,12 @@ public sealed class CoordinationDurabilityTests(ITestOutputHelper output) : IAsy
         var ttl = await client.LeaseTimeToLiveAsync(lease.ID, keys: true);
         Assert.InRange(ttl.TTL, 1, 60);
         Assert.Equal("/durable/leased", S(ttl.Keys.Single()));
-        var statuses = await Task.WhenAll(Voters.Select(v => _cluster.Client.GetGrain<IRaftReplicaGrain>(v).GetStatus()));
+        // Asked until every replica answers: right after the restarts the client may still try a killed silo's gateway.
+        IReadOnlyList<RaftReplicaStatus> statuses = [];
+        await Eventually.WaitAsync(
+            async () => (statuses = await Task.WhenAll(Voters.Select(v => _cluster.Client.GetGrain<IRaftReplicaGrain>(v).GetStatus()))).Count == Voters.Count,
+            TimeSpan.FromSeconds(30),
+            () => "every replica's status after the restarts");
         Assert.All(statuses, s => Assert.True(s.SnapshotIndex > 0, $"{s.Node} never took a snapshot"));
     }
 }

@@ -1,0 +1,43 @@
+using Orleans.Patterns.Client;
+using Orleans.Patterns.Coordination;
+using Orleans.Patterns.Tests.Client;
+using Xunit.Abstractions;
+
+namespace Orleans.Patterns.Tests.Coordination.Etcd;
+
+/// <summary>
+/// `bench kv` through the silos' etcd endpoints, end to end: the timed warm-up (puts and reads of each caller's own
+/// keys, not measured), then per client count the measured puts and linearizable reads, written as markdown.
+/// </summary>
+[Trait("Category", "Cluster")]
+[Collection(EtcdClusterCollection.Name)]
+public sealed class BenchKvClusterTests(EtcdClusterFixture fixture, ITestOutputHelper output)
+{
+    [Fact]
+    public async Task Bench_kv_warms_up_then_measures_puts_and_reads_at_each_client_count()
+    {
+        var console = new TestConsole();
+        var markdown = Path.Combine(fixture.DataRoot, "bench-kv.md");
+        var endpoints = string.Join(",", EtcdClusterFixture.Silos.Select(fixture.Endpoint));
+
+        var exitCode = await ClientApp.RunAsync(
+            ["bench", "kv", "--endpoints", endpoints, "--clients", "1,3", "--ops", "30", "--keys", "5", "--warmup", "0.5", "--out", markdown],
+            console.Console,
+            console.Error);
+
+        var text = await File.ReadAllTextAsync(markdown);
+        output.WriteLine(text);
+        Assert.Equal(ClientApp.ExitOk, exitCode);
+        Assert.Contains("orleans: 3 callers warming up for 0.5 s (not measured)", console.Output, StringComparison.Ordinal);
+        foreach (var clients in new[] { 1, 3 })
+        {
+            var row = text.Split('\n').Single(l => l.StartsWith($"| {clients} | orleans |", StringComparison.Ordinal)).Split('|', StringSplitOptions.TrimEntries);
+            Assert.Equal("0", row[6]); // no put failed
+            Assert.Equal("0", row[10]); // no read failed
+        }
+
+        // The warm-up wrote its own keys, one set per caller, apart from the measured ones.
+        var store = new CoordinationClient(fixture.Cluster.Client, () => EtcdClusterFixture.Silos, "bench-kv-test");
+        Assert.Single((await store.RangeAsync(new RangeRequest("bench-warmup-2-0"u8.ToArray()))).Kvs);
+    }
+}
