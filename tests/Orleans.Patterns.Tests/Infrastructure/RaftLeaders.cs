@@ -7,9 +7,9 @@ public static class RaftLeaders
 {
     /// <summary>
     /// Polls every replica's status until exactly one leads and every replica names it; returns its name. On timeout
-    /// the error lists what each replica reported last.
+    /// the error names the <paramref name="phase"/>, if any, and lists what each replica reported last.
     /// </summary>
-    public static async Task<string> WaitForSingleLeaderAsync(IGrainFactory grains, IReadOnlyList<string> replicas, TimeSpan deadline)
+    public static async Task<string> WaitForSingleLeaderAsync(IGrainFactory grains, IReadOnlyList<string> replicas, TimeSpan deadline, string? phase = null)
     {
         string? leader = null;
         IReadOnlyList<RaftReplicaStatus> last = [];
@@ -27,7 +27,7 @@ public static class RaftLeaders
                 return true;
             },
             deadline,
-            () => "one leader that every replica follows; saw " +
+            () => (phase is null ? "" : $"{phase}: ") + "one leader that every replica follows; saw " +
                   string.Join("; ", last.Select(s => $"{s.Node} {s.Role} term {s.Term} leader {s.Leader ?? "-"}")));
         return leader!;
     }

@@ -480,26 +480,9 @@ public sealed class RaftNemesisTests(ITestOutputHelper output) : IAsyncLifetime
 
     private async Task<string> WaitForSingleLeaderAsync(string phase)
     {
-        string? leader = null;
-        IReadOnlyList<RaftReplicaStatus> last = [];
-        await Eventually.WaitAsync(
-            async () =>
-            {
-                last = await Task.WhenAll(_voters.Select(v => _cluster.Client.GetGrain<IRaftReplicaGrain>(v).GetStatus()));
-                var leaders = last.Where(s => s.Role == "Leader").ToList();
-                if (leaders.Count != 1 || last.Any(s => s.Leader != leaders[0].Node))
-                {
-                    return false;
-                }
-
-                leader = leaders[0].Node;
-                return true;
-            },
-            SettleDeadline,
-            () => $"{phase}: one leader that every replica follows; saw " +
-                  string.Join("; ", last.Select(s => $"{s.Node} {s.Role} term {s.Term} leader {s.Leader ?? "-"}")));
+        var leader = await RaftLeaders.WaitForSingleLeaderAsync(_cluster.Client, _voters, SettleDeadline, phase);
         output.WriteLine($"{phase}: leader {leader}");
-        return leader!;
+        return leader;
     }
 
     private async Task<IReadOnlyList<RaftStateDigest>> WaitForConvergenceAsync()
