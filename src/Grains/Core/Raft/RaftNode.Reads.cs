@@ -32,25 +32,12 @@ public sealed partial class RaftNode
     /// On a leader serving reads from its lease: how much of the lease is left at the core's clock (zero once it lapsed,
     /// until the next answered round). Null on a follower, without lease reads, or once a transfer forfeited the lease.
     /// </summary>
-    public TimeSpan? LeaseRemaining
-    {
-        get
-        {
-            if (!_options.LeaseReads || _role is not LeaderState leader || leader.LeaseForfeited)
-            {
-                return null;
-            }
-
-            var acked = QuorumAckedRound(leader);
-            return acked > 0 && leader.RoundSentAt.TryGetValue(acked, out var sentAt) && sentAt + _options.LeaseDuration > _now
-                ? sentAt + _options.LeaseDuration - _now
-                : TimeSpan.Zero;
-        }
-    }
+    public TimeSpan? LeaseRemaining =>
+        _options.LeaseReads && _role is LeaderState { LeaseForfeited: false } leader ? LeaseLeft(leader) : null;
 
     private void StartRead(LeaderState leader, long requestId)
     {
-        if (_options.LeaseReads && !leader.LeaseForfeited && LeaseValid(leader))
+        if (_options.LeaseReads && !leader.LeaseForfeited && LeaseLeft(leader) > TimeSpan.Zero)
         {
             _readStates.Add(new ReadState(requestId, _commit));
             return;
@@ -112,15 +99,17 @@ public sealed partial class RaftNode
     }
 
     /// <summary>
-    /// The lease runs from when the round a majority answered was sent: those voters will not elect anyone else for an
+    /// What is left of the lease (zero: none). The lease runs from when the round a majority answered was sent: those voters will not elect anyone else for an
     /// election timeout after that (check-quorum and §4.2.3), and the lease is shorter by a drift margin. The host must
     /// keep the clock current where it matters (<see cref="AdvanceClock"/> before a read and before a message): a
     /// leader's clock that lags lets it trust an expired lease, and a follower's that lags records the leader's contact
     /// too early, which ends its promise sooner than the leader counts on.
     /// </summary>
-    private bool LeaseValid(LeaderState leader)
+    private TimeSpan LeaseLeft(LeaderState leader)
     {
         var acked = QuorumAckedRound(leader);
-        return acked > 0 && leader.RoundSentAt.TryGetValue(acked, out var sentAt) && _now < sentAt + _options.LeaseDuration;
+        return acked > 0 && leader.RoundSentAt.TryGetValue(acked, out var sentAt) && _now < sentAt + _options.LeaseDuration
+            ? sentAt + _options.LeaseDuration - _now
+            : TimeSpan.Zero;
     }
 }
