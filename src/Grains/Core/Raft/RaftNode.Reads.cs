@@ -37,7 +37,7 @@ public sealed partial class RaftNode
 
     private void StartRead(LeaderState leader, long requestId)
     {
-        if (_options.LeaseReads && !leader.LeaseForfeited && LeaseLeft(leader) > TimeSpan.Zero)
+        if (LeaseRemaining > TimeSpan.Zero)
         {
             _readStates.Add(new ReadState(requestId, _commit));
             return;
