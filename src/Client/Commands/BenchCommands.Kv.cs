@@ -57,10 +57,10 @@ internal static partial class BenchCommands
                 : await LocalEtcdEndpointsAsync(parse.GetValue(clusterFile), cancellationToken);
             var baseline = parse.GetValue(etcd) is { } other ? EtcdBench.ParseEndpoints(other) : null;
 
+            var warm = TimeSpan.FromSeconds(warmSeconds);
             var rows = new List<KvBenchRow>();
             foreach (var spec in specs)
             {
-                var warm = TimeSpan.FromSeconds(warmSeconds);
                 var mine = await RunKvAsync(view, "orleans", ours, spec, warm, cancellationToken);
                 var theirs = baseline is null ? null : await RunKvAsync(view, "etcd", baseline, spec, warm, cancellationToken);
                 rows.Add(new KvBenchRow(spec, mine, theirs));
