@@ -17,6 +17,7 @@ public static class RaftHostingExtensions
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(configure);
         builder.AddSiloPinnedPlacement();
+        builder.Services.AddPatternsMetrics();
         builder.Services.AddOptions<RaftReplicaOptions>().Configure(configure).ValidateOnStart();
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RaftReplicaOptions>, RaftReplicaOptionsValidator>());
         builder.Services.TryAddSingleton(TimeProvider.System);

@@ -8,6 +8,7 @@ using Orleans.Patterns.Placement;
 using Orleans.Patterns.Raft.KeyValue;
 using Orleans.Patterns.Raft.Membership;
 using Orleans.Patterns.Raft.Storage;
+using Orleans.Patterns.Telemetry;
 
 namespace Orleans.Patterns.Raft;
 
@@ -28,6 +29,7 @@ internal sealed partial class RaftReplicaGrain(
     IClusterMembershipService membership,
     TimeProvider timeProvider,
     IServiceProvider services,
+    PatternsMetrics metrics,
     ILogger<RaftReplicaGrain> logger) : Grain, IRaftReplicaGrain
 {
     private readonly RaftReplicaOptions _options = options.Value;
@@ -37,6 +39,12 @@ internal sealed partial class RaftReplicaGrain(
     private readonly List<(long Index, PendingRead Read)> _readsAwaitingApply = [];
     private readonly Dictionary<long, (long Term, TaskCompletionSource<bool> Done)> _pendingConfigChanges = [];
     private readonly ClusterHostObserver _hosts = new();
+
+    // The write path's stages, for the orleans_patterns.raft.* histograms: appends this leader sent, answered by each
+    // follower's acknowledgement; appends this follower received, answered by its own acknowledgement.
+    private readonly AppendTimer _replicationTimer = new(timeProvider);
+    private readonly AppendTimer _appendTimer = new(timeProvider);
+    private long _timedTerm;
 
     // Present when the silo also runs gossip membership: its verdicts count as well as Orleans' (a hung silo).
     private readonly LocalGossipVerdicts? _gossip = services.GetService(typeof(LocalGossipVerdicts)) as LocalGossipVerdicts;
@@ -71,7 +79,10 @@ internal sealed partial class RaftReplicaGrain(
         _name = this.GetPrimaryKeyString();
         SiloPinnedActivation.EnsureOnOwnSilo(this, localSilo.Name);
         _startTimestamp = timeProvider.GetTimestamp();
-        _storage = new FileRaftStorage(Path.Combine(_options.DataDirectory, "raft", _name));
+        var name = _name;
+        _storage = new FileRaftStorage(
+            Path.Combine(_options.DataDirectory, "raft", _name),
+            new FileRaftStorageOptions { Synced = elapsed => metrics.RaftLogSynced(name, elapsed), Time = timeProvider });
         var recovered = _storage.Recover();
         foreach (var warning in _storage.LastRecovery.Warnings)
         {
@@ -140,7 +151,9 @@ internal sealed partial class RaftReplicaGrain(
         // The clock first: a follower records the leader's contact at the time it hears from it, not at the last tick,
         // or its promise not to elect anyone else would end sooner than the leader's lease counts on.
         _node.AdvanceClock(Now);
-        _node.Step(RaftMessageCodec.Decode(message));
+        var decoded = RaftMessageCodec.Decode(message);
+        TimeArrival(decoded);
+        _node.Step(decoded);
         if (_draining)
         {
             // A Ready is out, waiting for the disk: apply what this message committed now, not after that write.
@@ -265,6 +278,7 @@ internal sealed partial class RaftReplicaGrain(
     /// </summary>
     private async Task<T[]> ProposeManyAsync<T>(IReadOnlyList<byte[]> entries, Dictionary<long, (long Term, TaskCompletionSource<T> Done)> pending, string what)
     {
+        var started = timeProvider.GetTimestamp();
         var done = new Task<T>[entries.Count];
         for (var i = 0; i < entries.Count; i++)
         {
@@ -281,7 +295,9 @@ internal sealed partial class RaftReplicaGrain(
         }
 
         await DrainAsync();
-        return await Task.WhenAll(done);
+        var results = await Task.WhenAll(done);
+        metrics.RaftCommitted(_name, timeProvider.GetElapsedTime(started));
+        return results;
     }
 
     /// <summary>A ReadIndex read (thesis §6.4): <paramref name="serve"/> runs once this replica applied through the confirmed index.</summary>
@@ -381,7 +397,9 @@ internal sealed partial class RaftReplicaGrain(
                     var persisted = _storage.PersistAsync(ready.ToPersist, CancellationToken.None);
                     if (ready.ToPersist.MustSync)
                     {
+                        var started = timeProvider.GetTimestamp();
                         await persisted;
+                        metrics.RaftPersisted(_name, timeProvider.GetElapsedTime(started));
                     }
                     else
                     {
@@ -457,6 +475,7 @@ internal sealed partial class RaftReplicaGrain(
     {
         foreach (var message in messages)
         {
+            TimeDeparture(message);
             try
             {
                 // One-way: the call returns at once; a lost message is Raft's ordinary case and is retried by the protocol.
@@ -558,6 +577,14 @@ internal sealed partial class RaftReplicaGrain(
 
     private void OnSoftState(SoftState soft)
     {
+        if (soft.Role != _lastRole || soft.Term != _timedTerm)
+        {
+            // Open appends of another term or role may never be answered, or be answered for a different log.
+            _replicationTimer.Clear();
+            _appendTimer.Clear();
+            _timedTerm = soft.Term;
+        }
+
         if (soft.Role != _lastRole)
         {
             LogRoleChanged(_name, _lastRole.ToString(), soft.Role.ToString(), soft.Term, soft.Leader?.Value);
@@ -570,6 +597,56 @@ internal sealed partial class RaftReplicaGrain(
 
         _lastRole = soft.Role;
     }
+
+    /// <summary>Starts timing a follower's append, or closes a leader's replication timings its answer covers.</summary>
+    private void TimeArrival(RaftMessage message)
+    {
+        if (!metrics.RaftTimingEnabled)
+        {
+            return;
+        }
+
+        switch (message)
+        {
+            case AppendEntries { Entries.Count: > 0 } append:
+                _appendTimer.Start(append.From.Value, append.PrevLogIndex + append.Entries.Count);
+                break;
+            case AppendEntriesResponse { Success: true } answer:
+                _replicationTimer.Covered(
+                    answer.From.Value, answer.MatchIndex, (this, answer.From.Value),
+                    static (state, elapsed) => state.Item1.OnReplicated(state.Item2, elapsed));
+                break;
+            default:
+                break;
+        }
+    }
+
+    /// <summary>Starts timing a leader's replication to a follower, or closes a follower's append timings its answer covers.</summary>
+    private void TimeDeparture(RaftMessage message)
+    {
+        if (!metrics.RaftTimingEnabled)
+        {
+            return;
+        }
+
+        switch (message)
+        {
+            case AppendEntries { Entries.Count: > 0 } append:
+                _replicationTimer.Start(append.To.Value, append.PrevLogIndex + append.Entries.Count);
+                break;
+            case AppendEntriesResponse { Success: true } answer:
+                _appendTimer.Covered(
+                    answer.To.Value, answer.MatchIndex, this,
+                    static (self, elapsed) => self.OnAppended(elapsed));
+                break;
+            default:
+                break;
+        }
+    }
+
+    private void OnReplicated(string peer, TimeSpan elapsed) => metrics.RaftReplicated(_name, peer, elapsed);
+
+    private void OnAppended(TimeSpan elapsed) => metrics.RaftAppended(_name, elapsed);
 
     private void FailPending(Exception error)
     {

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using System.Text;
 using Orleans.Patterns.Raft;
 using Orleans.Patterns.Raft.Storage;
@@ -423,6 +424,40 @@ public sealed class FileRaftStorageTests : WalTestBase
         var state = reopened.Recover();
         Assert.Equal(new HardState(2, voted, 2), state.HardState);
         AssertEntries(state.Entries, 1, 3, _ => 2);
+    }
+
+    [Fact]
+    public async Task Each_synced_write_group_reports_its_write_and_fsync_time_and_an_unsynced_one_reports_nothing()
+    {
+        // The fake clock moves only inside the writer's group, between the write and the fsync: the report is exactly that.
+        var time = new FakeTimeProvider();
+        var reports = new List<TimeSpan>();
+        var voted = new NodeId("silo-1");
+        await using var storage = new FileRaftStorage(Dir, new FileRaftStorageOptions
+        {
+            Time = time,
+            BeforeFsync = () => time.Advance(TimeSpan.FromMilliseconds(3)),
+            Synced = elapsed =>
+            {
+                lock (reports)
+                {
+                    reports.Add(elapsed);
+                }
+            },
+        });
+        storage.Recover();
+        var fsyncs = storage.FsyncCount;
+
+        await storage.PersistAsync(new PersistBatch(new HardState(2, voted, 0), [Entry(1, 2), Entry(2, 2)], null), default);
+        await storage.PersistAsync(new PersistBatch(new HardState(2, voted, 1), [], null, MustSync: false), default);
+        await storage.PersistAsync(new PersistBatch(null, [Entry(3, 2)], null), default);
+
+        lock (reports)
+        {
+            Assert.Equal([TimeSpan.FromMilliseconds(3), TimeSpan.FromMilliseconds(3)], reports);
+        }
+
+        Assert.Equal(fsyncs + 2, storage.FsyncCount);
     }
 
     [Fact]

@@ -306,6 +306,9 @@ public sealed class FileRaftStorage : IRaftStorage
         }
 
         var accepted = new List<PendingWrite>(group.Count);
+        var started = _options.Synced is null ? 0 : _options.Time.GetTimestamp();
+        var fsyncsBefore = _fsyncCount;
+        var synced = TimeSpan.Zero;
         try
         {
             _buffer.ResetWrittenCount();
@@ -331,6 +334,11 @@ public sealed class FileRaftStorage : IRaftStorage
 
             FlushBuffer(_syncDue);
             _syncDue = false;
+            if (_options.Synced is not null)
+            {
+                synced = _options.Time.GetElapsedTime(started);
+            }
+
             if (cleanup)
             {
                 DeleteCovered();
@@ -356,6 +364,12 @@ public sealed class FileRaftStorage : IRaftStorage
         foreach (var write in accepted)
         {
             write.Completion.TrySetResult();
+        }
+
+        // Reported after the waiters are released, off their path.
+        if (_fsyncCount != fsyncsBefore)
+        {
+            _options.Synced?.Invoke(synced);
         }
     }
 

@@ -23,6 +23,15 @@ public sealed class FileRaftStorageOptions
     /// </summary>
     public long PreallocateBytes { get; init; } = DefaultPreallocateBytes;
 
+    /// <summary>
+    /// Runs on the writer thread after each write group that ended with an fsync, with how long the group's write and
+    /// fsync took (timed on <see cref="Time"/>): the disk's share of a Raft round. Must be quick and must not throw.
+    /// </summary>
+    public Action<TimeSpan>? Synced { get; init; }
+
+    /// <summary>The clock that times <see cref="Synced"/>.</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
     /// <summary>Test hook: runs on the writer thread after a group is written and before its fsync.</summary>
     internal Action? BeforeFsync { get; init; }
 }

@@ -1,0 +1,68 @@
+using Microsoft.Extensions.Time.Testing;
+using Orleans.Patterns.Raft;
+
+namespace Orleans.Patterns.Tests.Raft;
+
+[Trait("Category", "Unit")]
+public sealed class AppendTimerTests
+{
+    private readonly FakeTimeProvider _time = new();
+    private readonly List<(string Peer, TimeSpan Elapsed)> _closed = [];
+
+    private void Cover(AppendTimer timer, string peer, long matchIndex) =>
+        timer.Covered(peer, matchIndex, (this, peer), static (state, elapsed) => state.Item1._closed.Add((state.Item2, elapsed)));
+
+    [Fact]
+    public void An_answer_closes_every_append_it_covers_each_timed_from_its_own_start_and_no_other()
+    {
+        var timer = new AppendTimer(_time);
+        timer.Start("silo-2", 5);
+        _time.Advance(TimeSpan.FromMilliseconds(1));
+        timer.Start("silo-2", 8);
+        timer.Start("silo-3", 8);
+        _time.Advance(TimeSpan.FromMilliseconds(2));
+
+        Cover(timer, "silo-2", 7); // covers 5, not 8
+        Assert.Equal([("silo-2", TimeSpan.FromMilliseconds(3))], _closed);
+
+        _time.Advance(TimeSpan.FromMilliseconds(1));
+        Cover(timer, "silo-2", 8);
+        Cover(timer, "silo-3", 8);
+        Cover(timer, "silo-3", 8); // a duplicate answer closes nothing more
+        Assert.Equal(
+            [("silo-2", TimeSpan.FromMilliseconds(3)), ("silo-2", TimeSpan.FromMilliseconds(3)), ("silo-3", TimeSpan.FromMilliseconds(3))],
+            _closed);
+    }
+
+    [Fact]
+    public void A_resend_of_open_entries_keeps_the_first_start()
+    {
+        var timer = new AppendTimer(_time);
+        timer.Start("silo-2", 4);
+        _time.Advance(TimeSpan.FromMilliseconds(5));
+        timer.Start("silo-2", 4); // retried after a lost message
+        timer.Start("silo-2", 3); // or from further back, after a rejection
+        _time.Advance(TimeSpan.FromMilliseconds(1));
+
+        Cover(timer, "silo-2", 4);
+        Assert.Equal([("silo-2", TimeSpan.FromMilliseconds(6))], _closed);
+    }
+
+    [Fact]
+    public void Past_its_capacity_a_peer_forgets_its_oldest_unanswered_append_and_clear_forgets_all()
+    {
+        var timer = new AppendTimer(_time, capacityPerPeer: 2);
+        timer.Start("silo-2", 1);
+        timer.Start("silo-2", 2);
+        timer.Start("silo-2", 3); // index 1 is dropped: never answered, so not a measurement
+        Cover(timer, "silo-2", 3);
+        Assert.Equal(2, _closed.Count);
+
+        timer.Start("silo-2", 4);
+        timer.Clear();
+        Cover(timer, "silo-2", 4);
+        timer.Start("silo-2", 2); // after a clear, indexes may start lower (a new term's log)
+        Cover(timer, "silo-2", 2);
+        Assert.Equal(3, _closed.Count);
+    }
+}
