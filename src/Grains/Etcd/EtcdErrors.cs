@@ -25,6 +25,9 @@ internal static class EtcdErrors
     public const string LeaseTtlTooLarge = "etcdserver: too large lease TTL";
     public const string InvalidSortOption = "etcdserver: invalid sort option";
     public const string NoLeader = "etcdserver: no leader";
+    public const string NotLeader = "etcdserver: not leader";
+    public const string BadLeaderTransferee = "etcdserver: bad leader transferee";
+    public const string LeaderTransferTimeout = "etcdserver: request timed out, leader transfer took too long";
     public const string Timeout = "etcdserver: request timed out";
     public const string TimeoutUnknownOutcome = "etcdserver: request timed out, possibly due to previous leader failure";
 

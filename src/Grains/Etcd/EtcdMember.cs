@@ -98,6 +98,9 @@ internal sealed class EtcdMember
     public async Task<long> LocalRevisionAsync(CancellationToken cancellationToken) =>
         (await Client.RangeAsync(new RangeRequest([0]) { CountOnly = true, Serializable = true }, cancellationToken)).Revision;
 
+    /// <summary>Asks this silo's replica, the leader, to hand leadership to <paramref name="target"/> (a Raft transfer).</summary>
+    public Task TransferLeadershipAsync(string target) => _grains.GetGrain<IRaftReplicaGrain>(Name).TransferLeadership(target);
+
     public void Stop() => _stopping.Cancel();
 
     private async Task RefreshTermAsync()

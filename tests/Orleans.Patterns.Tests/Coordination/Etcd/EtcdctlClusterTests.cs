@@ -1,4 +1,5 @@
 using Orleans.Patterns.Etcd;
+using Orleans.Patterns.Tests.Infrastructure;
 using Xunit.Abstractions;
 
 namespace Orleans.Patterns.Tests.Coordination.Etcd;
@@ -45,5 +46,34 @@ public sealed class EtcdctlClusterTests(EtcdClusterFixture fixture, ITestOutputH
         var table = await new Etcdctl(fixture.HostPort(leader), output).OkAsync("endpoint", "status");
         Assert.Contains($"{fixture.HostPort(leader)}, {EtcdMember.IdOf(leader):x}, {EtcdMember.Version}", table);
         Assert.Contains(", true, false, ", table); // is leader, not a learner
+    }
+
+    [Fact]
+    public async Task Alarm_list_is_empty_and_disarm_finds_nothing_to_disarm()
+    {
+        var etcdctl = new Etcdctl(fixture.AllHostPorts, output);
+        Assert.Equal("", (await etcdctl.OkAsync("alarm", "list")).Trim());
+        Assert.Equal("", (await etcdctl.OkAsync("alarm", "disarm")).Trim());
+    }
+
+    [Fact]
+    public async Task Move_leader_hands_leadership_to_the_named_voter_and_refuses_an_unknown_one()
+    {
+        var leader = await RaftLeaders.WaitForSingleLeaderAsync(fixture.Cluster.Client, EtcdClusterFixture.Silos, TimeSpan.FromSeconds(20));
+        var target = EtcdClusterFixture.Silos.First(s => s != leader);
+
+        // etcdctl asks every endpoint for its status, then sends the move to the leader's.
+        var etcdctl = new Etcdctl(fixture.AllHostPorts, output);
+        var moved = await etcdctl.OkAsync("move-leader", EtcdMember.IdOf(target).ToString("x"));
+        Assert.Contains($"Leadership transferred from {EtcdMember.IdOf(leader):x} to {EtcdMember.IdOf(target):x}", moved);
+
+        // The answer came once the old leader heard the new one lead; every replica follows it soon after.
+        Assert.Equal(target, await RaftLeaders.WaitForSingleLeaderAsync(fixture.Cluster.Client, EtcdClusterFixture.Silos, TimeSpan.FromSeconds(20)));
+        await etcdctl.OkAsync("put", "/move-leader/after", "written");
+        Assert.Contains("written", await etcdctl.OkAsync("get", "/move-leader/after"));
+
+        var refused = await etcdctl.RunAsync(["move-leader", "1234abcd"]);
+        Assert.NotEqual(0, refused.ExitCode);
+        Assert.Contains(EtcdErrors.BadLeaderTransferee, refused.Stderr + refused.Stdout);
     }
 }
