@@ -26,6 +26,7 @@ internal static class RaftCommands
     {
         var command = new Command("raft", "Inspect the per-silo Raft replicas and move leadership.");
         command.Subcommands.Add(Status(view));
+        command.Subcommands.Add(Latency(view));
         command.Subcommands.Add(Transfer(view));
         command.Subcommands.Add(Kv(view));
         return command;
@@ -153,6 +154,63 @@ internal static class RaftCommands
         });
         return command;
     }
+
+    private static Command Latency(ConsoleView view)
+    {
+        var connection = new ConnectionOptions();
+        var command = new Command(
+            "latency",
+            "How long each replica's recent writes spent in each stage of the write path (the last 1,024 of each), in ms.");
+        connection.AddTo(command);
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            await using var cluster = await connection.ConnectAsync(parse, cancellationToken);
+            var active = await ActiveReplicasAsync(cluster);
+            var replies = await SiloQueries.AskEachAsync(
+                active, name => cluster.Client.GetGrain<IRaftReplicaGrain>(name).GetWritePathLatency(), StatusTimeout);
+            view.Console.Write(LatencyTable(replies));
+            if (!replies.Values.OfType<RaftWritePathLatency>().Any(l => l.Stages.Count > 0))
+            {
+                view.Note("no timings yet: write first (raft kv put, kv put, bench raft, bench kv); a replica keeps them from its start");
+            }
+            else
+            {
+                view.Note("both ways over the wire: replication - append; the log writer's wake-up and the way back to the replica: persist - log sync");
+            }
+
+            return ClientApp.ExitOk;
+        });
+        return command;
+    }
+
+    /// <summary>One row per replica and stage, leader's stages first in the order a write meets them; unreachable replicas say why.</summary>
+    internal static Table LatencyTable(IReadOnlyDictionary<string, object> replies)
+    {
+        var table = new Table().AddColumns("replica", "stage", "n", "p50", "p90", "p99", "max");
+        foreach (var (name, reply) in replies.OrderBy(r => r.Value is RaftWritePathLatency { Role: "Leader" } ? 0 : 1).ThenBy(r => r.Key, StringComparer.Ordinal))
+        {
+            if (reply is not RaftWritePathLatency latency)
+            {
+                table.AddRow(Markup.Escape(name), "[red]unreachable[/]", Markup.Escape(reply as string ?? ""), "", "", "", "");
+                continue;
+            }
+
+            var replica = latency.Role == "Leader" ? $"[bold green]{Markup.Escape(name)}[/]" : Markup.Escape(name);
+            foreach (var stage in latency.Stages)
+            {
+                table.AddRow(
+                    replica,
+                    Markup.Escape(stage.Peer is null ? stage.Stage : $"{stage.Stage} → {stage.Peer}"),
+                    stage.Samples.ToString(CultureInfo.InvariantCulture),
+                    Ms(stage.P50), Ms(stage.P90), Ms(stage.P99), Ms(stage.Max));
+                replica = "";
+            }
+        }
+
+        return table;
+    }
+
+    private static string Ms(double milliseconds) => milliseconds.ToString(milliseconds < 10 ? "0.00" : "0.0", CultureInfo.InvariantCulture);
 
     private static Command Transfer(ConsoleView view)
     {

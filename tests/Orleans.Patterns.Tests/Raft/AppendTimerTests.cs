@@ -66,3 +66,36 @@ public sealed class AppendTimerTests
         Assert.Equal(3, _closed.Count);
     }
 }
+
+[Trait("Category", "Unit")]
+public sealed class LatencyWindowTests
+{
+    [Fact]
+    public void Percentiles_are_nearest_rank_over_the_most_recent_durations_only()
+    {
+        var window = new LatencyWindow(capacity: 100);
+        Assert.Null(window.Summarize());
+
+        // 1..100 ms, then 100 more of 1000 ms that push every earlier one out of the ring.
+        for (var ms = 1; ms <= 100; ms++)
+        {
+            window.Add(TimeSpan.FromMilliseconds(ms));
+        }
+
+        Assert.Equal((100, 50.0, 90.0, 99.0, 100.0), window.Summarize());
+
+        for (var i = 0; i < 99; i++)
+        {
+            window.Add(TimeSpan.FromMilliseconds(1000));
+        }
+
+        Assert.Equal((100, 1000.0, 1000.0, 1000.0, 1000.0), window.Summarize()); // only 100 ms of the first run is left
+        window.Add(TimeSpan.FromMilliseconds(1000));
+        Assert.Equal((100, 1000.0, 1000.0, 1000.0, 1000.0), window.Summarize());
+
+        var small = new LatencyWindow(capacity: 8);
+        small.Add(TimeSpan.FromMilliseconds(2));
+        small.Add(TimeSpan.FromMilliseconds(4));
+        Assert.Equal((2, 2.0, 4.0, 4.0, 4.0), small.Summarize());
+    }
+}

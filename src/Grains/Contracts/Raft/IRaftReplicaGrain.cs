@@ -113,6 +113,15 @@ public interface IRaftReplicaGrain : IGrainWithStringKey
     [ResponseTimeout("00:00:05")]
     Task<RaftReplicaStatus> RemoveMember(string name, bool force);
 
+    /// <summary>
+    /// How long this replica's recent writes spent in each stage of the write path (the last 1,024 of each): on a leader,
+    /// commit (a call's proposals taken → committed and applied) and replication per follower (entries sent → its
+    /// acknowledgement back); on a follower, append (entries arrived → acknowledgement sent); on every replica, persist
+    /// (a Ready handed to the log → running again, durable) and the log's own write and fsync.
+    /// </summary>
+    [AlwaysInterleave]
+    Task<RaftWritePathLatency> GetWritePathLatency();
+
     /// <summary>How this replica sees the cluster's silos and what its membership planner last decided.</summary>
     [AlwaysInterleave]
     Task<RaftMembershipStatus> GetMembershipStatus();
@@ -198,6 +207,33 @@ public sealed record RaftReplicaStatus(
     [property: Id(12)] double? LeaseMillisecondsLeft = null);
 
 /// <summary>A replica's applied state in brief: how far it applied, how many keys it holds, and a SHA-256 of it (hex).</summary>
+/// <summary>The names of the write path's stages in <see cref="RaftStageLatency.Stage"/>.</summary>
+public static class RaftWritePathStages
+{
+    public const string Commit = "commit";
+    public const string Replication = "replication";
+    public const string Append = "append";
+    public const string Persist = "persist";
+    public const string LogSync = "log sync";
+}
+
+/// <summary>One stage's recent durations, in milliseconds (nearest-rank percentiles); <c>Peer</c> for replication only.</summary>
+[GenerateSerializer, Immutable, Alias("patterns.raft.stage-latency")]
+public sealed record RaftStageLatency(
+    [property: Id(0)] string Stage,
+    [property: Id(1)] string? Peer,
+    [property: Id(2)] int Samples,
+    [property: Id(3)] double P50,
+    [property: Id(4)] double P90,
+    [property: Id(5)] double P99,
+    [property: Id(6)] double Max);
+
+[GenerateSerializer, Immutable, Alias("patterns.raft.write-path-latency")]
+public sealed record RaftWritePathLatency(
+    [property: Id(0)] string Node,
+    [property: Id(1)] string Role,
+    [property: Id(2)] IReadOnlyList<RaftStageLatency> Stages);
+
 [GenerateSerializer, Immutable, Alias("patterns.raft.state-digest")]
 public sealed record RaftStateDigest(
     [property: Id(0)] string Node,

@@ -40,11 +40,12 @@ internal sealed partial class RaftReplicaGrain(
     private readonly Dictionary<long, (long Term, TaskCompletionSource<bool> Done)> _pendingConfigChanges = [];
     private readonly ClusterHostObserver _hosts = new();
 
-    // The write path's stages, for the orleans_patterns.raft.* histograms: appends this leader sent, answered by each
+    // The write path's stages (the orleans_patterns.raft.* histograms and GetWritePathLatency): appends this leader sent, answered by each
     // follower's acknowledgement; appends this follower received, answered by its own acknowledgement.
     private readonly AppendTimer _replicationTimer = new(timeProvider);
     private readonly AppendTimer _appendTimer = new(timeProvider);
     private long _timedTerm;
+    private RaftWritePathTimings _timings = null!;
 
     // Present when the silo also runs gossip membership: its verdicts count as well as Orleans' (a hung silo).
     private readonly LocalGossipVerdicts? _gossip = services.GetService(typeof(LocalGossipVerdicts)) as LocalGossipVerdicts;
@@ -79,10 +80,10 @@ internal sealed partial class RaftReplicaGrain(
         _name = this.GetPrimaryKeyString();
         SiloPinnedActivation.EnsureOnOwnSilo(this, localSilo.Name);
         _startTimestamp = timeProvider.GetTimestamp();
-        var name = _name;
+        var timings = _timings = new RaftWritePathTimings(_name, metrics);
         _storage = new FileRaftStorage(
             Path.Combine(_options.DataDirectory, "raft", _name),
-            new FileRaftStorageOptions { Synced = elapsed => metrics.RaftLogSynced(name, elapsed), Time = timeProvider });
+            new FileRaftStorageOptions { Synced = timings.LogSynced, Time = timeProvider });
         var recovered = _storage.Recover();
         foreach (var warning in _storage.LastRecovery.Warnings)
         {
@@ -244,6 +245,9 @@ internal sealed partial class RaftReplicaGrain(
         return await GetStatus();
     }
 
+    public Task<RaftWritePathLatency> GetWritePathLatency() =>
+        Task.FromResult(new RaftWritePathLatency(_name, _node.Role.ToString(), _timings.Snapshot()));
+
     public Task<RaftMembershipStatus> GetMembershipStatus() => Task.FromResult(new RaftMembershipStatus(
         _name,
         _planner is not null,
@@ -296,7 +300,7 @@ internal sealed partial class RaftReplicaGrain(
 
         await DrainAsync();
         var results = await Task.WhenAll(done);
-        metrics.RaftCommitted(_name, timeProvider.GetElapsedTime(started));
+        _timings.Committed(timeProvider.GetElapsedTime(started));
         return results;
     }
 
@@ -399,7 +403,7 @@ internal sealed partial class RaftReplicaGrain(
                     {
                         var started = timeProvider.GetTimestamp();
                         await persisted;
-                        metrics.RaftPersisted(_name, timeProvider.GetElapsedTime(started));
+                        _timings.Persisted(timeProvider.GetElapsedTime(started));
                     }
                     else
                     {
@@ -601,11 +605,6 @@ internal sealed partial class RaftReplicaGrain(
     /// <summary>Starts timing a follower's append, or closes a leader's replication timings its answer covers.</summary>
     private void TimeArrival(RaftMessage message)
     {
-        if (!metrics.RaftTimingEnabled)
-        {
-            return;
-        }
-
         switch (message)
         {
             case AppendEntries { Entries.Count: > 0 } append:
@@ -624,11 +623,6 @@ internal sealed partial class RaftReplicaGrain(
     /// <summary>Starts timing a leader's replication to a follower, or closes a follower's append timings its answer covers.</summary>
     private void TimeDeparture(RaftMessage message)
     {
-        if (!metrics.RaftTimingEnabled)
-        {
-            return;
-        }
-
         switch (message)
         {
             case AppendEntries { Entries.Count: > 0 } append:
@@ -644,9 +638,9 @@ internal sealed partial class RaftReplicaGrain(
         }
     }
 
-    private void OnReplicated(string peer, TimeSpan elapsed) => metrics.RaftReplicated(_name, peer, elapsed);
+    private void OnReplicated(string peer, TimeSpan elapsed) => _timings.Replicated(peer, elapsed);
 
-    private void OnAppended(TimeSpan elapsed) => metrics.RaftAppended(_name, elapsed);
+    private void OnAppended(TimeSpan elapsed) => _timings.Appended(elapsed);
 
     private void FailPending(Exception error)
     {

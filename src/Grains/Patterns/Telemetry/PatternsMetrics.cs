@@ -86,10 +86,6 @@ internal sealed class PatternsMetrics : IDisposable
 
     public void RaftCommitted(string replica, TimeSpan elapsed) => Record(_raftCommit, elapsed, replica);
 
-    /// <summary>Whether anyone listens to the Raft write-path instruments: when not, a replica need not time anything.</summary>
-    public bool RaftTimingEnabled =>
-        _raftLogSync.Enabled || _raftPersist.Enabled || _raftAppend.Enabled || _raftReplication.Enabled || _raftCommit.Enabled;
-
     public void Dispose() => _meter.Dispose();
 
     private static void Record(Histogram<double> histogram, TimeSpan elapsed, string replica)

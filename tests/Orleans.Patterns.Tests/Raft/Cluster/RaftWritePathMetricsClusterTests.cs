@@ -1,7 +1,9 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.DependencyInjection;
+using Orleans.Patterns.Client.Commands;
 using Orleans.Patterns.Raft;
+using Orleans.Patterns.Tests.Client;
 using Orleans.Patterns.Telemetry;
 using Orleans.Patterns.Tests.Infrastructure;
 using Xunit.Abstractions;
@@ -98,5 +100,39 @@ public sealed class RaftWritePathMetricsClusterTests(CoordinationClusterFixture 
             Assert.Contains(measurements, m => m.Instrument == "log.sync.duration" && m.Replica == replica);
             Assert.Contains(measurements, m => m.Instrument == "persist.duration" && m.Replica == replica);
         }
+
+        // The replicas keep the same timings for `raft latency`: the leader's commit and replication to each follower,
+        // the followers' appends, everyone's persist and log sync.
+        var latencies = (await Task.WhenAll(CoordinationClusterFixture.Voters.Select(v => cluster.Client.GetGrain<IRaftReplicaGrain>(v).GetWritePathLatency())))
+            .ToDictionary(l => l.Node);
+        Assert.Equal("Leader", latencies[leader].Role);
+        Assert.Equal(
+            [RaftWritePathStages.Commit, RaftWritePathStages.Replication, RaftWritePathStages.Replication, RaftWritePathStages.Persist, RaftWritePathStages.LogSync],
+            latencies[leader].Stages.Select(s => s.Stage));
+        Assert.Equal(followers, latencies[leader].Stages.Where(s => s.Peer is not null).Select(s => s.Peer!));
+        Assert.True(latencies[leader].Stages[0].Samples >= Writes, $"{latencies[leader].Stages[0].Samples} commit timings kept");
+        foreach (var follower in followers)
+        {
+            Assert.Equal([RaftWritePathStages.Append, RaftWritePathStages.Persist, RaftWritePathStages.LogSync], latencies[follower].Stages.Select(s => s.Stage));
+        }
+
+        Assert.All(latencies.Values.SelectMany(l => l.Stages), s => Assert.True(
+            s.Samples > 0 && 0 < s.P50 && s.P50 <= s.P90 && s.P90 <= s.P99 && s.P99 <= s.Max,
+            $"{s.Stage} {s.Peer}: n={s.Samples} p50={s.P50} p90={s.P90} p99={s.P99} max={s.Max}"));
+
+        // What `raft latency` prints: the leader's rows first, a row per stage and follower.
+        var console = new TestConsole();
+        console.Console.Write(RaftCommands.LatencyTable(new SortedDictionary<string, object>(latencies.ToDictionary(p => p.Key, p => (object)p.Value))));
+        var rows = console.Output.Split('\n');
+        output.WriteLine(console.Output);
+        Assert.Contains(rows, r => r.Contains(leader, StringComparison.Ordinal) && r.Contains("commit", StringComparison.Ordinal));
+        foreach (var follower in followers)
+        {
+            Assert.Contains(rows, r => r.Contains($"replication → {follower}", StringComparison.Ordinal));
+        }
+
+        Assert.True(
+            Array.FindIndex(rows, r => r.Contains("commit", StringComparison.Ordinal)) < Array.FindIndex(rows, r => r.Contains("append", StringComparison.Ordinal)),
+            "the leader's rows come first");
     }
 }
