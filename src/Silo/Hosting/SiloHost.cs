@@ -144,6 +144,8 @@ public static class SiloHost
                     Detector = o.Watchdog.Detector with { Threshold = gossip.PhiThreshold ?? o.Watchdog.Detector.Threshold },
                 };
             });
+            silo.Services.AddSingleton<ShutdownStallReporter>();
+            silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<ShutdownStallReporter>());
             silo.AddUserGrains();
             silo.AddUserSharding(o =>
             {

@@ -30,10 +30,15 @@ internal sealed class LocalShardRegistry
         _sampledAt = time.GetTimestamp();
     }
 
-    /// <summary>An active user: its grain, the hash its shard and half come from, and its activation.</summary>
-    internal sealed class ActiveUser(GrainId id, ulong hash, int shard, IGrainContext context)
+    /// <summary>
+    /// An active user: its grain, the hash its shard and half come from, its activation, and when that activation
+    /// started here (a <see cref="TimeProvider"/> timestamp).
+    /// </summary>
+    internal sealed class ActiveUser(GrainId id, ulong hash, int shard, IGrainContext context, long activatedAt = 0)
     {
         private int _moving;
+
+        public long ActivatedAt => activatedAt;
 
         public GrainId Id => id;
 
@@ -48,6 +53,9 @@ internal sealed class LocalShardRegistry
 
         /// <summary>True for the one caller that starts this activation's move (a hand-off round or the grain itself).</summary>
         public bool TryStartMove() => Interlocked.Exchange(ref _moving, 1) == 0;
+
+        /// <summary>Whether this activation has been here at least <paramref name="residence"/> (see <see cref="ShardingOptions.MinimumResidence"/>).</summary>
+        public bool HasResided(TimeProvider time, TimeSpan residence) => residence <= TimeSpan.Zero || time.GetElapsedTime(activatedAt) >= residence;
     }
 
     public int ShardCount => _activeByShard.Length;

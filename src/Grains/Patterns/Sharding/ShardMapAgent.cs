@@ -62,7 +62,19 @@ internal sealed partial class ShardMapAgent : ILifecycleParticipant<ISiloLifecyc
         _gossip = services.GetService<LocalGossipVerdicts>();
         _time = time;
         _logger = logger;
+        Stopping = _stopping.Token;
     }
+
+    /// <summary>
+    /// Cancelled as this silo starts to stop, before its grains are deactivated. Every move this silo starts carries
+    /// it: a migration still under way then (its target slow to answer, or not answering) ends as a plain
+    /// deactivation, the user coming back from storage at its next call, instead of holding the leaving silo's
+    /// GrainDeactivation stage (and every call queued on that user) until Orleans' deactivation timeout.
+    /// </summary>
+    public CancellationToken Stopping { get; }
+
+    /// <summary>How long a user stays where it arrived before it may move again (<see cref="ShardingOptions.MinimumResidence"/>).</summary>
+    public TimeSpan MinimumResidence => _options.MinimumResidence;
 
     /// <summary>A map and where it came from.</summary>
     internal sealed record MapState(ShardMap Map, string Encoded, string Source);
@@ -369,7 +381,7 @@ internal sealed partial class ShardMapAgent : ILifecycleParticipant<ISiloLifecyc
         Volatile.Write(ref _misplacedUsers, misplaced.Sum(g => g.Count()));
         Volatile.Write(ref _handOffsPending, misplaced.Count);
         Interlocked.Exchange(ref _handOffRoundEpoch, map.Epoch);
-        if (misplaced.Count == 0 || !MayHandOff)
+        if (misplaced.Count == 0 || !MayHandOff || cancellationToken.IsCancellationRequested)
         {
             return Task.CompletedTask;
         }
@@ -381,15 +393,17 @@ internal sealed partial class ShardMapAgent : ILifecycleParticipant<ISiloLifecyc
             var movedAny = false;
             foreach (var user in shard)
             {
-                if (AddressOf(OwnerOf(map, user)) is not { } target || !user.TryStartMove())
+                if (!user.HasResided(_time, _options.MinimumResidence) || AddressOf(OwnerOf(map, user)) is not { } target || !user.TryStartMove())
                 {
-                    continue; // the owner is not active here yet (a later round tries again), or the move is under way
+                    // Just arrived (a later round moves it), the owner is not active here yet (likewise), or the move is under way.
+                    continue;
                 }
 
                 // Migration keeps the grain's state in memory and moves it; the hint names the new owner, which is
-                // also what the director would pick from this map.
-                // No token of ours: the deactivation outlives this round (and its token source), and Orleans bounds it itself.
-                user.Context.Migrate(new Dictionary<string, object> { [IPlacementDirector.PlacementHintKey] = target }, CancellationToken.None);
+                // also what the director would pick from this map. The move outlives this round, but not the silo:
+                // Stopping cancels it (see there); otherwise only Orleans' 30 s migration call timeout would end a
+                // handshake that never completes.
+                user.Context.Migrate(new Dictionary<string, object> { [IPlacementDirector.PlacementHintKey] = target }, Stopping);
                 Interlocked.Increment(ref _usersMoved);
                 movedAny = true;
             }

@@ -30,7 +30,7 @@ internal sealed class ShardedUserGrain(
         await base.OnActivateAsync(cancellationToken);
         _hash = ShardMap.HashUserId(this.GetPrimaryKeyString());
         _shard = ShardMap.ShardOfHash(_hash, registry.ShardCount);
-        _entry = new LocalShardRegistry.ActiveUser(this.GetGrainId(), _hash, _shard, GrainContext);
+        _entry = new LocalShardRegistry.ActiveUser(this.GetGrainId(), _hash, _shard, GrainContext, Time.GetTimestamp());
         registry.Register(_entry);
     }
 
@@ -69,13 +69,14 @@ internal sealed class ShardedUserGrain(
     private void MoveIfMisplaced(ShardMap map)
     {
         var owner = map.OwnerOfHash(_hash);
-        if (string.Equals(owner, agent.LocalName, StringComparison.Ordinal) || !agent.MayHandOff || agent.AddressOf(owner) is not { } target
-            || !_entry!.TryStartMove())
+        if (string.Equals(owner, agent.LocalName, StringComparison.Ordinal) || !agent.MayHandOff || agent.Stopping.IsCancellationRequested
+            || !_entry!.HasResided(Time, agent.MinimumResidence) || agent.AddressOf(owner) is not { } target || !_entry.TryStartMove())
         {
-            return;
+            return; // a user that just arrived stays a moment (ShardingOptions.MinimumResidence); a later call or round moves it
         }
 
-        // After this call completes; calls queued behind it follow the grain to its new silo.
-        GrainContext.Migrate(new Dictionary<string, object> { [IPlacementDirector.PlacementHintKey] = target });
+        // After this call completes; calls queued behind it follow the grain to its new silo. A silo that starts
+        // to stop meanwhile cancels the move (ShardMapAgent.Stopping) rather than wait for it.
+        GrainContext.Migrate(new Dictionary<string, object> { [IPlacementDirector.PlacementHintKey] = target }, agent.Stopping);
     }
 }

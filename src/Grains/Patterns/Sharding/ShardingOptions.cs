@@ -44,6 +44,14 @@ public sealed class ShardingOptions
     public TimeSpan HandOffInterval { get; set; } = TimeSpan.FromMilliseconds(250);
 
     /// <summary>
+    /// How long a user stays where it was activated (or arrived) before it may move again. Two map epochs a moment
+    /// apart can send a user one way and straight back; a move that starts while the previous one's handshake is still
+    /// open deadlocks Orleans' migration (each silo waits for the other's activation) until its 30 s call timeout, and
+    /// every call to that user waits with it. Zero moves at once.
+    /// </summary>
+    public TimeSpan MinimumResidence { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
     /// Most shards one silo hands off per round; the effective limit is the smaller of this and
     /// <see cref="MaxHandOffFraction"/> of the shards, so a big change moves in steps instead of all at once.
     /// </summary>
@@ -115,6 +123,11 @@ internal sealed class ShardingOptionsValidator : IValidateOptions<ShardingOption
         if (o.MaxShardsPerHandOff < 1)
         {
             failures.Add($"sharding MaxShardsPerHandOff ({o.MaxShardsPerHandOff}) must be at least 1");
+        }
+
+        if (o.MinimumResidence < TimeSpan.Zero)
+        {
+            failures.Add($"sharding MinimumResidence ({o.MinimumResidence}) must not be negative");
         }
 
         if (!(o.MaxHandOffFraction > 0 && o.MaxHandOffFraction <= 1))

@@ -22,6 +22,9 @@ internal abstract class UserGrainBase(
 
     private DateTimeOffset _activatedAt;
 
+    /// <summary>The silo's clock.</summary>
+    protected TimeProvider Time => timeProvider;
+
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _activatedAt = timeProvider.GetUtcNow();
