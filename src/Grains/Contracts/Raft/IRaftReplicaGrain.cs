@@ -114,7 +114,8 @@ public interface IRaftReplicaGrain : IGrainWithStringKey
     Task<RaftReplicaStatus> RemoveMember(string name, bool force);
 
     /// <summary>
-    /// How long this replica's recent writes spent in each stage of the write path (the last 1,024 of each): on a leader,
+    /// How long this replica's recent writes spent in each stage of the write path (the last 1,024 of each, since it
+    /// took its current role for the role's own stages): on a leader,
     /// commit (a call's proposals taken → committed and applied) and replication per follower (entries sent → its
     /// acknowledgement back); on a follower, append (entries arrived → acknowledgement sent); on every replica, persist
     /// (a Ready handed to the log → running again, durable) and the log's own write and fsync.

@@ -592,6 +592,7 @@ internal sealed partial class RaftReplicaGrain(
         if (soft.Role != _lastRole)
         {
             LogRoleChanged(_name, _lastRole.ToString(), soft.Role.ToString(), soft.Term, soft.Leader?.Value);
+            _timings.RoleChanged();
         }
 
         if (_lastRole == RaftRole.Leader && soft.Role != RaftRole.Leader)

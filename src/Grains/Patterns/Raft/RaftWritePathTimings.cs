@@ -4,7 +4,7 @@ namespace Orleans.Patterns.Raft;
 
 /// <summary>
 /// One replica's write-path stage timings: each is recorded to its <c>orleans_patterns.raft.*</c> histogram and kept,
-/// the most recent <c>window</c> of each stage, for <see cref="IRaftReplicaGrain.GetWritePathLatency"/>. The log's
+/// the most recent <c>window</c> of each stage in the replica's current role, for <see cref="IRaftReplicaGrain.GetWritePathLatency"/>. The log's
 /// writer thread records syncs while the replica's turns record the rest, so every window takes a lock.
 /// </summary>
 internal sealed class RaftWritePathTimings(string replica, PatternsMetrics metrics, int window = 1024)
@@ -54,6 +54,20 @@ internal sealed class RaftWritePathTimings(string replica, PatternsMetrics metri
         peerWindow.Add(elapsed);
     }
 
+    /// <summary>
+    /// The replica took another role: the role's own stages start afresh (a new leader has no commits yet, and a
+    /// former leader's commits say nothing of it as a follower). Persist and log sync belong to every role and stay.
+    /// </summary>
+    public void RoleChanged()
+    {
+        _commit.Clear();
+        _append.Clear();
+        lock (_replication)
+        {
+            _replication.Clear();
+        }
+    }
+
     /// <summary>The stages this replica has timings of, in the order a write meets them.</summary>
     public IReadOnlyList<RaftStageLatency> Snapshot()
     {
@@ -96,6 +110,14 @@ internal sealed class LatencyWindow(int capacity)
         lock (_milliseconds)
         {
             _milliseconds[_added++ % _milliseconds.Length] = elapsed.TotalMilliseconds;
+        }
+    }
+
+    public void Clear()
+    {
+        lock (_milliseconds)
+        {
+            _added = 0;
         }
     }
 

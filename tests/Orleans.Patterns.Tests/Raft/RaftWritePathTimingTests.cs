@@ -1,5 +1,8 @@
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using Orleans.Patterns.Raft;
+using Orleans.Patterns.Telemetry;
 
 namespace Orleans.Patterns.Tests.Raft;
 
@@ -93,9 +96,38 @@ public sealed class LatencyWindowTests
         window.Add(TimeSpan.FromMilliseconds(1000));
         Assert.Equal((100, 1000.0, 1000.0, 1000.0, 1000.0), window.Summarize());
 
+        window.Clear();
+        Assert.Null(window.Summarize());
+
         var small = new LatencyWindow(capacity: 8);
         small.Add(TimeSpan.FromMilliseconds(2));
         small.Add(TimeSpan.FromMilliseconds(4));
         Assert.Equal((2, 2.0, 4.0, 4.0, 4.0), small.Summarize());
+    }
+}
+
+[Trait("Category", "Unit")]
+public sealed class RaftWritePathTimingsTests
+{
+    [Fact]
+    public void A_role_change_clears_the_roles_own_stages_and_keeps_the_disks()
+    {
+        using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        using var metrics = new PatternsMetrics(services.GetRequiredService<IMeterFactory>());
+        var timings = new RaftWritePathTimings("silo-1", metrics);
+        timings.Committed(TimeSpan.FromMilliseconds(2));
+        timings.Replicated("silo-3", TimeSpan.FromMilliseconds(1.5));
+        timings.Replicated("silo-2", TimeSpan.FromMilliseconds(1));
+        timings.Persisted(TimeSpan.FromMilliseconds(0.5));
+        timings.LogSynced(TimeSpan.FromMilliseconds(0.25));
+        Assert.Equal(
+            [("commit", null), ("replication", "silo-2"), ("replication", "silo-3"), ("persist", null), ("log sync", null)],
+            timings.Snapshot().Select(s => (s.Stage, s.Peer)));
+
+        timings.RoleChanged();
+        timings.Appended(TimeSpan.FromMilliseconds(0.75));
+        var stages = timings.Snapshot();
+        Assert.Equal([("append", null), ("persist", null), ("log sync", null)], stages.Select(s => (s.Stage, s.Peer)));
+        Assert.Equal(0.75, stages[0].P50);
     }
 }
