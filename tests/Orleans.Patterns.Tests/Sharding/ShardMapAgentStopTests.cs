@@ -41,7 +41,7 @@ public sealed class ShardMapAgentStopTests
         var moved = await Task.WhenAny(recorder.Migrated.Task, Task.Delay(TimeSpan.FromSeconds(10)));
         Assert.True(moved == recorder.Migrated.Task, "the hand-off round did not move the misplaced user");
         var token = await recorder.Migrated.Task;
-        Assert.True(token.CanBeCanceled, "the move carries no token: nothing of this silo's can end it, only Orleans' 30 s deactivation timeout");
+        Assert.True(token.CanBeCanceled, "the move carries no token: nothing of this silo's can end it while it is queued behind an unanswered batch");
 
         await lifecycle.Observer.OnStop(CancellationToken.None);
         Assert.True(token.IsCancellationRequested, "the silo stopped but the move it started goes on, holding the user's deactivation");

@@ -67,9 +67,12 @@ internal sealed partial class ShardMapAgent : ILifecycleParticipant<ISiloLifecyc
 
     /// <summary>
     /// Cancelled as this silo starts to stop, before its grains are deactivated. Every move this silo starts carries
-    /// it: a migration still under way then (its target slow to answer, or not answering) ends as a plain
-    /// deactivation, the user coming back from storage at its next call, instead of holding the leaving silo's
-    /// GrainDeactivation stage (and every call queued on that user) until Orleans' deactivation timeout.
+    /// it. Orleans sends a silo's migrations to one target one batch at a time, each batch waiting for the target to
+    /// accept it: a move still queued when the token is cancelled ends as a plain deactivation (the user comes back
+    /// from storage at its next call) instead of holding the leaving silo's GrainDeactivation stage, and every call
+    /// queued on that user, behind a batch its target is slow to answer. A move already sent waits for the target's
+    /// answer whatever the token (Orleans' system response timeout, 30 s by default, bounds it); that wait is what
+    /// <see cref="ShardingOptions.MinimumResidence"/> keeps from turning into a deadlock.
     /// </summary>
     public CancellationToken Stopping { get; }
 
@@ -400,9 +403,8 @@ internal sealed partial class ShardMapAgent : ILifecycleParticipant<ISiloLifecyc
                 }
 
                 // Migration keeps the grain's state in memory and moves it; the hint names the new owner, which is
-                // also what the director would pick from this map. The move outlives this round, but not the silo:
-                // Stopping cancels it (see there); otherwise only Orleans' 30 s migration call timeout would end a
-                // handshake that never completes.
+                // also what the director would pick from this map. The move outlives this round; if the silo stops
+                // while the move is still queued, Stopping ends it (see there).
                 user.Context.Migrate(new Dictionary<string, object> { [IPlacementDirector.PlacementHintKey] = target }, Stopping);
                 Interlocked.Increment(ref _usersMoved);
                 movedAny = true;

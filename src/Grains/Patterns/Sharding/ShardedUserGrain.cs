@@ -76,7 +76,7 @@ internal sealed class ShardedUserGrain(
         }
 
         // After this call completes; calls queued behind it follow the grain to its new silo. A silo that starts
-        // to stop meanwhile cancels the move (ShardMapAgent.Stopping) rather than wait for it.
+        // to stop while the move is still queued cancels it (ShardMapAgent.Stopping) rather than wait for it.
         GrainContext.Migrate(new Dictionary<string, object> { [IPlacementDirector.PlacementHintKey] = target }, agent.Stopping);
     }
 }
