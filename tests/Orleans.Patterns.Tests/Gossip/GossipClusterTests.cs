@@ -21,6 +21,8 @@ public sealed class GossipClusterTests(ITestOutputHelper output) : IAsyncLifetim
     private static readonly string[] GossipInterfaces = [nameof(IGossipGrain), nameof(IHeartbeatWatchdogGrain)];
     private readonly string _dataRoot = Path.Combine(Path.GetTempPath(), "orleans-patterns-gossip-" + Guid.NewGuid().ToString("N"));
     private InProcessTestCluster _cluster = null!;
+    private string _lastViews = "none yet";
+    private string _lastHealth = "none yet";
 
     public async Task InitializeAsync()
     {
@@ -60,7 +62,7 @@ public sealed class GossipClusterTests(ITestOutputHelper output) : IAsyncLifetim
         await Eventually.WaitAsync(
             async () => (await ViewsAsync(names)).All(v => names.All(n => StateIn(v, n) == "Alive")),
             Deadline,
-            () => "every view listing every silo alive");
+            () => Seen("every view listing every silo alive"));
 
         // A hang: the victim's process lives (Orleans keeps it active) but its gossip and heartbeats go unanswered.
         var victim = _cluster.Silos.Single(s => s.Name == "Silo_3");
@@ -71,11 +73,11 @@ public sealed class GossipClusterTests(ITestOutputHelper output) : IAsyncLifetim
         await Eventually.WaitAsync(
             async () => (await HealthAsync(survivors)).All(h => h.RecentVerdicts.Any(v => v.Peer == victim.Name && v.Verdict == "Convicted")),
             Deadline,
-            () => $"every surviving watchdog convicting {victim.Name}");
+            () => Seen($"every surviving watchdog convicting {victim.Name}"));
         await Eventually.WaitAsync(
             async () => (await ViewsAsync(survivors)).All(v => StateIn(v, victim.Name) == "Dead"),
             Deadline,
-            () => $"{victim.Name} dead in every surviving view");
+            () => Seen($"{victim.Name} dead in every surviving view"));
         await PrintViewsAsync(survivors);
 
         // Orleans still lists the hung silo active (its own probes are not faulted), yet the replicas' planner sees it
@@ -84,30 +86,30 @@ public sealed class GossipClusterTests(ITestOutputHelper output) : IAsyncLifetim
         await Eventually.WaitAsync(
             async () => (await _cluster.Client.GetGrain<IRaftReplicaGrain>("Silo_0").GetMembershipStatus()).Hosts.Any(h => h.StartsWith($"{victim.Name} Dead", StringComparison.Ordinal)),
             Deadline,
-            () => $"the Raft replica on Silo_0 seeing {victim.Name} dead");
+            () => Seen($"the Raft replica on Silo_0 seeing {victim.Name} dead"));
         await Eventually.WaitAsync(
             async () => !(await ShardMapMembersAsync()).Contains(victim.Name),
             Deadline,
-            () => $"a shard map without {victim.Name}");
+            () => Seen($"a shard map without {victim.Name}"));
 
         // The hang ends: the victim learns it was declared dead, refutes with a higher incarnation, and is re-admitted.
         await _cluster.Client.HealEverywhereAsync();
         await Eventually.WaitAsync(
             async () => (await ViewsAsync(names)).All(v => v.Members.Any(m => m.Name == victim.Name && m.Status == "Alive" && m.Incarnation > incarnation)),
             Deadline,
-            () => $"{victim.Name} alive again above incarnation {incarnation} in every view");
+            () => Seen($"{victim.Name} alive again above incarnation {incarnation} in every view"));
         await Eventually.WaitAsync(
             async () => (await HealthAsync(survivors)).All(h => h.Peers.Any(p => p.Peer == victim.Name && !p.Convicted)),
             Deadline,
-            () => $"every surviving watchdog re-admitting {victim.Name}");
+            () => Seen($"every surviving watchdog re-admitting {victim.Name}"));
         await Eventually.WaitAsync(
             async () => (await _cluster.Client.GetGrain<IRaftReplicaGrain>("Silo_0").GetMembershipStatus()).Hosts.Any(h => h.StartsWith($"{victim.Name} Alive", StringComparison.Ordinal)),
             Deadline,
-            () => $"the Raft replica on Silo_0 seeing {victim.Name} alive again");
+            () => Seen($"the Raft replica on Silo_0 seeing {victim.Name} alive again"));
         await Eventually.WaitAsync(
             async () => (await ShardMapMembersAsync()).Contains(victim.Name),
             Deadline,
-            () => $"{victim.Name} owning shards again");
+            () => Seen($"{victim.Name} owning shards again"));
 
         // A crash, then a restart under the same name: the new life starts above everything the old one reached.
         incarnation = await IncarnationAsync(victim.Name);
@@ -125,18 +127,18 @@ public sealed class GossipClusterTests(ITestOutputHelper output) : IAsyncLifetim
         await Eventually.WaitAsync(
             async () => (await HealthAsync(survivors)).All(h => Convictions(h, victim.Name) > convictionsBefore[h.Silo]),
             Deadline,
-            () => $"every surviving watchdog convicting the killed {victim.Name}");
+            () => Seen($"every surviving watchdog convicting the killed {victim.Name}"));
         await Eventually.WaitAsync(
             async () => (await ViewsAsync(survivors)).All(v => StateIn(v, victim.Name) == "Dead"),
             Deadline,
-            () => $"{victim.Name} dead in every surviving view after the kill");
+            () => Seen($"{victim.Name} dead in every surviving view after the kill"));
         await PrintViewsAsync(survivors);
         var restarted = await _cluster.StartSiloAsync(victim.InstanceNumber, _cluster.Options);
         Assert.Equal(victim.Name, restarted.Name);
         await Eventually.WaitAsync(
             async () => (await ViewsAsync(names)).All(v => v.Members.Any(m => m.Name == victim.Name && m.Status == "Alive" && m.Incarnation > incarnation)),
             Deadline,
-            () => $"restarted {victim.Name} alive above incarnation {incarnation} in every view");
+            () => Seen($"restarted {victim.Name} alive above incarnation {incarnation} in every view"));
         await PrintViewsAsync(names);
     }
 
@@ -154,11 +156,23 @@ public sealed class GossipClusterTests(ITestOutputHelper output) : IAsyncLifetim
         }
     }
 
-    private async Task<GossipView[]> ViewsAsync(IEnumerable<string> silos) =>
-        await Task.WhenAll(silos.Select(s => _cluster.Client.GetGrain<IGossipGrain>(s).GetView()));
+    private async Task<GossipView[]> ViewsAsync(IEnumerable<string> silos)
+    {
+        var views = await Task.WhenAll(silos.Select(s => _cluster.Client.GetGrain<IGossipGrain>(s).GetView()));
+        _lastViews = string.Join("; ", views.Select(v => $"{v.Silo}: {string.Join(", ", v.Members.Select(m => $"{m.Name} {m.Status}({m.Incarnation})"))}"));
+        return views;
+    }
 
-    private async Task<WatchdogHealth[]> HealthAsync(IEnumerable<string> silos) =>
-        await Task.WhenAll(silos.Select(s => _cluster.Client.GetGrain<IHeartbeatWatchdogGrain>(s).GetHealth()));
+    private async Task<WatchdogHealth[]> HealthAsync(IEnumerable<string> silos)
+    {
+        var health = await Task.WhenAll(silos.Select(s => _cluster.Client.GetGrain<IHeartbeatWatchdogGrain>(s).GetHealth()));
+        _lastHealth = string.Join("; ", health.Select(h =>
+            $"{h.Silo} watches {string.Join(", ", h.Peers.Select(p => $"{p.Peer} phi {p.Phi:F1}{(p.Convicted ? " convicted" : "")}"))}, verdicts {string.Join(", ", h.RecentVerdicts.Select(v => $"{v.Peer} {v.Verdict}"))}"));
+        return health;
+    }
+
+    /// <summary>A timed-out wait's description, with the views and watchdogs as last seen, so a failure explains itself.</summary>
+    private string Seen(string waitingFor) => $"{waitingFor}; last views: [{_lastViews}]; last watchdogs: [{_lastHealth}]";
 
     private static int Convictions(WatchdogHealth health, string peer) =>
         health.RecentVerdicts.Count(v => v.Peer == peer && v.Verdict == "Convicted");
