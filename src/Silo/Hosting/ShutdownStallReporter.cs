@@ -20,11 +20,13 @@ internal sealed partial class ShutdownStallReporter : ILifecycleParticipant<ISil
     private readonly ConcurrentDictionary<IGrainContext, (DeactivationReason Reason, long Since)> _deactivating = new(ReferenceEqualityComparer.Instance);
     private readonly ILogger<ShutdownStallReporter> _logger;
     private readonly TimeProvider _time;
+    private readonly SiloAddress _silo;
     private readonly IDisposable _allListeners;
     private IDisposable? _listener;
 
-    public ShutdownStallReporter(TimeProvider time, ILogger<ShutdownStallReporter> logger)
+    public ShutdownStallReporter(ILocalSiloDetails silo, TimeProvider time, ILogger<ShutdownStallReporter> logger)
     {
+        _silo = silo.SiloAddress;
         _time = time;
         _logger = logger;
         _allListeners = DiagnosticListener.AllListeners.Subscribe(this);
@@ -82,6 +84,12 @@ internal sealed partial class ShutdownStallReporter : ILifecycleParticipant<ISil
 
     void IObserver<KeyValuePair<string, object?>>.OnNext(KeyValuePair<string, object?> value)
     {
+        // The events are process-wide; several silos can share a process (a test cluster), and each reports its own.
+        if (value.Value is not GrainLifecycleEvents.LifecycleEvent { GrainContext.Address.SiloAddress: { } where } || !where.Equals(_silo))
+        {
+            return;
+        }
+
         switch (value.Value)
         {
             case GrainLifecycleEvents.Deactivating d:
