@@ -13,5 +13,10 @@ if (args.Length > 0 && args[0] == ShardMovementReport.Command)
     return ShardMovementReport.Run(args[1..]);
 }
 
+if (args.Length > 0 && LoopbackRoundTripReport.Handles(args[0]))
+{
+    return await LoopbackRoundTripReport.RunAsync(args);
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
 return 0;
