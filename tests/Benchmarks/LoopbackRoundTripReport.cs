@@ -64,16 +64,7 @@ internal static class LoopbackRoundTripReport
                 $"| {(paced ? "paced, 1 ms idle between" : "back to back")} | {At(micros, 0.50):F0} | {At(micros, 0.90):F0} | {At(micros, 0.99):F0} | {micros[^1]:F0} |");
         }
 
-        var table = report.ToString();
-        Console.Write(table);
-        var directory = Path.GetDirectoryName(Path.GetFullPath(output));
-        if (directory is not null)
-        {
-            Directory.CreateDirectory(directory);
-        }
-
-        await File.WriteAllTextAsync(output, table);
-        Console.WriteLine($"Written to {output}");
+        ReportFile.Write(output, report.ToString());
         return 0;
     }
 

@@ -63,16 +63,7 @@ internal static class RingBalanceReport
             AppendModulo(report, hashes, members);
         }
 
-        string table = report.ToString();
-        Console.Write(table);
-        string? directory = Path.GetDirectoryName(Path.GetFullPath(output));
-        if (directory is not null)
-        {
-            Directory.CreateDirectory(directory);
-        }
-
-        File.WriteAllText(output, table);
-        Console.WriteLine($"Written to {output}");
+        ReportFile.Write(output, report.ToString());
         return 0;
     }
 
