@@ -83,8 +83,12 @@ public sealed class CoordinationClusterTests(CoordinationClusterFixture fixture,
     [Fact]
     public async Task A_lease_kept_alive_holds_its_key_and_an_abandoned_one_expires_on_the_leaders_clock()
     {
+        // The kept lease outlives the abandoned one only through its keep-alives: the loop below runs past its TTL.
+        // Its TTL is twice the abandoned one's so that a stall of the test process (a loaded machine) between two
+        // keep-alives, or between the last one and the revoke, does not expire it.
+        const int KeptTtl = 4;
         var client = fixture.NewClient("lease");
-        var kept = await client.LeaseGrantAsync(2);
+        var kept = await client.LeaseGrantAsync(KeptTtl);
         var abandoned = await client.LeaseGrantAsync(2);
         await client.PutAsync(new PutRequest(B("/lease/kept"), B("x")) { Lease = kept.ID });
         await client.PutAsync(new PutRequest(B("/lease/abandoned"), B("y")) { Lease = abandoned.ID });
@@ -93,14 +97,17 @@ public sealed class CoordinationClusterTests(CoordinationClusterFixture fixture,
         Assert.Equal("/lease/abandoned", S(ttl.Keys.Single()));
         Assert.Contains(kept.ID, (await client.LeasesAsync()).Leases);
 
-        var gone = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while (DateTime.UtcNow < gone && (await client.RangeAsync(new RangeRequest(B("/lease/abandoned")))).Count > 0)
+        var started = DateTime.UtcNow;
+        var gone = started + TimeSpan.FromSeconds(10);
+        var pastKeptTtl = started + TimeSpan.FromSeconds(KeptTtl + 1);
+        while (DateTime.UtcNow < gone && (DateTime.UtcNow < pastKeptTtl || (await client.RangeAsync(new RangeRequest(B("/lease/abandoned")))).Count > 0))
         {
-            Assert.Equal(2, (await client.LeaseKeepAliveAsync(kept.ID)).TTL);
+            Assert.Equal(KeptTtl, (await client.LeaseKeepAliveAsync(kept.ID)).TTL);
             await Task.Delay(300);
         }
 
         Assert.Equal(0, (await client.RangeAsync(new RangeRequest(B("/lease/abandoned")))).Count);
+        Assert.Equal(KeptTtl, (await client.LeaseKeepAliveAsync(kept.ID)).TTL);
         Assert.Equal(1, (await client.RangeAsync(new RangeRequest(B("/lease/kept")))).Count);
         Assert.Equal(-1, (await client.LeaseTimeToLiveAsync(abandoned.ID)).TTL);
         Assert.Equal(0, (await client.LeaseKeepAliveAsync(abandoned.ID)).TTL);
