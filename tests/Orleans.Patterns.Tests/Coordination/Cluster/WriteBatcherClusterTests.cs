@@ -21,11 +21,16 @@ public sealed class WriteBatcherClusterTests(CoordinationClusterFixture fixture)
     public async Task A_freed_slot_waits_for_the_settled_batchs_writers_and_leaves_without_them_once_the_linger_passes()
     {
         var clock = new FakeTimeProvider();
-        var batcher = NewBatcher(clock, TimeSpan.FromSeconds(1));
+
+        // The first call is held until both later writes have queued: a leader that answers between the two (a busy
+        // machine pausing this thread) would otherwise settle the first batch with only one of them waiting.
+        var firstCallHeld = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var batcher = NewBatcher(clock, TimeSpan.FromSeconds(1), firstCallHeld.Task);
 
         // The first write leaves alone; two more queue behind it.
         var first = batcher.WriteAsync(Put("first"));
         var queued = new[] { batcher.WriteAsync(Put("second")), batcher.WriteAsync(Put("third")) };
+        firstCallHeld.SetResult();
         Succeeded(await first.WaitAsync(Deadline));
 
         // Its slot now waits for one more write than is queued (the first's writer coming back): nothing leaves.
@@ -65,15 +70,27 @@ public sealed class WriteBatcherClusterTests(CoordinationClusterFixture fixture)
         Assert.Equal((2L, 2L), batcher.Sent);
     }
 
-    // Coordination commands to the fixture's leader, the linger on the given clock.
-    private RaftWriteBatcher<byte[], byte[]> NewBatcher(TimeProvider clock, TimeSpan linger) => new(
-        new RaftLeaderRouter(fixture.Cluster.Client, CoordinationClusterFixture.Voters),
-        async (replica, commands) => (await replica.CoordinateBatch(new CoordinationBatch(commands))).Results,
-        (replica, command) => replica.Coordinate(command),
-        clock)
+    // Coordination commands to the fixture's leader, the linger on the given clock; calls wait for `release` (if given) first.
+    private RaftWriteBatcher<byte[], byte[]> NewBatcher(TimeProvider clock, TimeSpan linger, Task? release = null)
     {
-        Linger = linger,
-    };
+        var released = release ?? Task.CompletedTask;
+        return new(
+            new RaftLeaderRouter(fixture.Cluster.Client, CoordinationClusterFixture.Voters),
+            async (replica, commands) =>
+            {
+                await released;
+                return (await replica.CoordinateBatch(new CoordinationBatch(commands))).Results;
+            },
+            async (replica, command) =>
+            {
+                await released;
+                return await replica.Coordinate(command);
+            },
+            clock)
+        {
+            Linger = linger,
+        };
+    }
 
     // Each write its own session (a batcher's writes come from sessions with one write in flight each).
     private static byte[] Put(string key) =>
