@@ -150,14 +150,25 @@ public sealed class RaftReplicaClusterTests(ITestOutputHelper output) : IAsyncLi
         Assert.Empty(untouched.Kvs);
 
         // One batch in flight: the first write leaves alone, the next two wait and leave together, are refused
-        // together, and go again one by one, so only the malformed one fails.
+        // together, and go again one by one, so only the malformed one fails. The first call is held until both have
+        // queued, or a leader answering between them (a paused test thread) would split them.
+        var firstCallHeld = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var batcher = new RaftWriteBatcher<byte[], byte[]>(
             new RaftLeaderRouter(_cluster.Client, _names),
-            async (replica, commands) => (await replica.CoordinateBatch(new CoordinationBatch(commands))).Results,
-            (replica, command) => replica.Coordinate(command)) { MaxInFlight = 1 };
+            async (replica, commands) =>
+            {
+                await firstCallHeld.Task;
+                return (await replica.CoordinateBatch(new CoordinationBatch(commands))).Results;
+            },
+            async (replica, command) =>
+            {
+                await firstCallHeld.Task;
+                return await replica.Coordinate(command);
+            }) { MaxInFlight = 1 };
         var first = batcher.WriteAsync(Put("alone-1"));
         var good = batcher.WriteAsync(Put("alone-2"));
         var bad = batcher.WriteAsync(malformed);
+        firstCallHeld.SetResult();
         CoordinationWire.DecodeResult(await first).ResponseOrThrow<PutResponse>();
         CoordinationWire.DecodeResult(await good).ResponseOrThrow<PutResponse>();
         var alone = await Assert.ThrowsAsync<ArgumentException>(() => bad);
