@@ -180,7 +180,10 @@ public sealed class RaftReplicaClusterTests(ITestOutputHelper output) : IAsyncLi
     public async Task A_write_cancelled_before_its_batch_leaves_is_never_sent_and_its_session_takes_the_next()
     {
         await WaitForSingleLeaderAsync(_names);
-        var channel = new RaftKvChannel(_cluster.Client, _names);
+
+        // The first call is held until the second put has been queued and cancelled, so it cannot settle first.
+        var firstCallHeld = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var channel = new RaftKvChannel(_cluster.Client, _names, () => firstCallHeld.Task);
         channel.Writes.MaxInFlight = 1;
         var first = new RaftKvClient(channel, "cancel-first");
         var second = new RaftKvClient(channel, "cancel-second");
@@ -191,6 +194,7 @@ public sealed class RaftReplicaClusterTests(ITestOutputHelper output) : IAsyncLi
         var queued = second.PutAsync("dropped", "never", cancel.Token);
         await cancel.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => queued);
+        firstCallHeld.SetResult();
         await holding;
 
         // Its session is free again, and nothing of the cancelled put reached the store.
