@@ -63,34 +63,12 @@ public sealed class RaftKvClient(RaftKvChannel channel, string clientId)
 public sealed class RaftKvChannel
 {
     public RaftKvChannel(IGrainFactory grains, IReadOnlyList<string> replicas)
-        : this(grains, replicas, beforeSend: null)
-    {
-    }
-
-    /// <summary>Test hook: every call to the leader first awaits <paramref name="beforeSend"/> (to hold a batch in flight).</summary>
-    internal RaftKvChannel(IGrainFactory grains, IReadOnlyList<string> replicas, Func<Task>? beforeSend)
     {
         Router = new RaftLeaderRouter(grains, replicas);
-        Func<IRaftReplicaGrain, IReadOnlyList<KvWrite>, Task<IReadOnlyList<KvWriteResult>>> sendMany =
-            async (replica, writes) => (await replica.WriteBatch(new KvWriteBatch(writes))).Results;
-        Func<IRaftReplicaGrain, KvWrite, Task<KvWriteResult>> sendOne = (replica, write) => replica.Write(write);
-        if (beforeSend is not null)
-        {
-            var many = sendMany;
-            var one = sendOne;
-            sendMany = async (replica, writes) =>
-            {
-                await beforeSend();
-                return await many(replica, writes);
-            };
-            sendOne = async (replica, write) =>
-            {
-                await beforeSend();
-                return await one(replica, write);
-            };
-        }
-
-        Writes = new RaftWriteBatcher<KvWrite, KvWriteResult>(Router, sendMany, sendOne);
+        Writes = new RaftWriteBatcher<KvWrite, KvWriteResult>(
+            Router,
+            async (replica, writes) => (await replica.WriteBatch(new KvWriteBatch(writes))).Results,
+            (replica, write) => replica.Write(write));
     }
 
     /// <summary>Finds and follows the leader for every session of the channel.</summary>

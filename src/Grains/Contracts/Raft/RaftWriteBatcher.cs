@@ -187,11 +187,19 @@ public sealed class RaftWriteBatcher<TWrite, TResult>
         }
     }
 
+    /// <summary>Test hook: each batch, holding its call slot, first awaits this (to keep a batch in flight while others queue).</summary>
+    internal Func<Task>? BeforeSend { get; set; }
+
     private async Task SendAsync(List<Pending> batch)
     {
         using var abandoned = new BatchCancellation(batch);
         try
         {
+            if (BeforeSend is { } beforeSend)
+            {
+                await beforeSend().ConfigureAwait(false);
+            }
+
             if (batch.Count == 1)
             {
                 await SendAloneAsync(batch[0], abandoned.Token).ConfigureAwait(false);

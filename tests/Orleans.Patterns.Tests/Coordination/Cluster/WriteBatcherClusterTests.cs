@@ -25,7 +25,8 @@ public sealed class WriteBatcherClusterTests(CoordinationClusterFixture fixture)
         // The first call is held until both later writes have queued: a leader that answers between the two (a busy
         // machine pausing this thread) would otherwise settle the first batch with only one of them waiting.
         var firstCallHeld = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var batcher = NewBatcher(clock, TimeSpan.FromSeconds(1), firstCallHeld.Task);
+        var batcher = NewBatcher(clock, TimeSpan.FromSeconds(1));
+        batcher.BeforeSend = () => firstCallHeld.Task;
 
         // The first write leaves alone; two more queue behind it.
         var first = batcher.WriteAsync(Put("first"));
@@ -70,27 +71,15 @@ public sealed class WriteBatcherClusterTests(CoordinationClusterFixture fixture)
         Assert.Equal((2L, 2L), batcher.Sent);
     }
 
-    // Coordination commands to the fixture's leader, the linger on the given clock; calls wait for `release` (if given) first.
-    private RaftWriteBatcher<byte[], byte[]> NewBatcher(TimeProvider clock, TimeSpan linger, Task? release = null)
+    // Coordination commands to the fixture's leader, the linger on the given clock.
+    private RaftWriteBatcher<byte[], byte[]> NewBatcher(TimeProvider clock, TimeSpan linger) => new(
+        new RaftLeaderRouter(fixture.Cluster.Client, CoordinationClusterFixture.Voters),
+        async (replica, commands) => (await replica.CoordinateBatch(new CoordinationBatch(commands))).Results,
+        (replica, command) => replica.Coordinate(command),
+        clock)
     {
-        var released = release ?? Task.CompletedTask;
-        return new(
-            new RaftLeaderRouter(fixture.Cluster.Client, CoordinationClusterFixture.Voters),
-            async (replica, commands) =>
-            {
-                await released;
-                return (await replica.CoordinateBatch(new CoordinationBatch(commands))).Results;
-            },
-            async (replica, command) =>
-            {
-                await released;
-                return await replica.Coordinate(command);
-            },
-            clock)
-        {
-            Linger = linger,
-        };
-    }
+        Linger = linger,
+    };
 
     // Each write its own session (a batcher's writes come from sessions with one write in flight each).
     private static byte[] Put(string key) =>

@@ -155,16 +155,8 @@ public sealed class RaftReplicaClusterTests(ITestOutputHelper output) : IAsyncLi
         var firstCallHeld = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var batcher = new RaftWriteBatcher<byte[], byte[]>(
             new RaftLeaderRouter(_cluster.Client, _names),
-            async (replica, commands) =>
-            {
-                await firstCallHeld.Task;
-                return (await replica.CoordinateBatch(new CoordinationBatch(commands))).Results;
-            },
-            async (replica, command) =>
-            {
-                await firstCallHeld.Task;
-                return await replica.Coordinate(command);
-            }) { MaxInFlight = 1 };
+            async (replica, commands) => (await replica.CoordinateBatch(new CoordinationBatch(commands))).Results,
+            (replica, command) => replica.Coordinate(command)) { MaxInFlight = 1, BeforeSend = () => firstCallHeld.Task };
         var first = batcher.WriteAsync(Put("alone-1"));
         var good = batcher.WriteAsync(Put("alone-2"));
         var bad = batcher.WriteAsync(malformed);
@@ -183,8 +175,9 @@ public sealed class RaftReplicaClusterTests(ITestOutputHelper output) : IAsyncLi
 
         // The first call is held until the second put has been queued and cancelled, so it cannot settle first.
         var firstCallHeld = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var channel = new RaftKvChannel(_cluster.Client, _names, () => firstCallHeld.Task);
+        var channel = new RaftKvChannel(_cluster.Client, _names);
         channel.Writes.MaxInFlight = 1;
+        channel.Writes.BeforeSend = () => firstCallHeld.Task;
         var first = new RaftKvClient(channel, "cancel-first");
         var second = new RaftKvClient(channel, "cancel-second");
 
