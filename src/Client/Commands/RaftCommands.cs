@@ -27,6 +27,7 @@ internal static class RaftCommands
         var command = new Command("raft", "Inspect the per-silo Raft replicas and move leadership.");
         command.Subcommands.Add(Status(view));
         command.Subcommands.Add(Latency(view));
+        command.Subcommands.Add(Transport(view));
         command.Subcommands.Add(Transfer(view));
         command.Subcommands.Add(Kv(view));
         return command;
@@ -209,6 +210,56 @@ internal static class RaftCommands
 
         return table;
     }
+
+    private static Command Transport(ConsoleView view)
+    {
+        var connection = new ConnectionOptions();
+        var command = new Command(
+            "transport",
+            "How the replicas' Raft messages travel: each replica's peer transport connections and the messages on them, beside those sent as Orleans calls.");
+        connection.AddTo(command);
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            await using var cluster = await connection.ConnectAsync(parse, cancellationToken);
+            var active = await ActiveReplicasAsync(cluster);
+            var replies = await SiloQueries.AskEachAsync(
+                active, name => cluster.Client.GetGrain<IRaftReplicaGrain>(name).GetPeerTransportStatus(), StatusTimeout);
+            view.Console.Write(TransportTable(replies));
+            view.Note("raft:peer_transport tcp sends over the connections, and through Orleans while a peer has none; orleans sends every message as a grain call");
+            return ClientApp.ExitOk;
+        });
+        return command;
+    }
+
+    /// <summary>One row per replica and peer, then the replica's messages sent and received as Orleans calls.</summary>
+    internal static Table TransportTable(IReadOnlyDictionary<string, object> replies)
+    {
+        var table = new Table().AddColumns("replica", "transport", "peer", "connection", "sent", "received", "dropped: unread / chaos");
+        foreach (var (name, reply) in replies.OrderBy(r => r.Key, StringComparer.Ordinal))
+        {
+            if (reply is not RaftPeerTransportStatus status)
+            {
+                table.AddRow(Markup.Escape(name), "[red]unreachable[/]", Markup.Escape(reply as string ?? ""), "", "", "", "");
+                continue;
+            }
+
+            var replica = Markup.Escape(name);
+            var transport = Markup.Escape(status.Endpoint is null ? status.Transport : $"{status.Transport} {status.Endpoint}");
+            foreach (var peer in status.Peers)
+            {
+                table.AddRow(
+                    replica, transport, Markup.Escape(peer.Peer), peer.Connected ? "[green]up[/]" : "[yellow]down[/]",
+                    Count(peer.Sent), Count(peer.Received), $"{Count(peer.DroppedUnread)} / {Count(peer.DroppedByChaos)}");
+                replica = transport = "";
+            }
+
+            table.AddRow(replica, transport, "(as Orleans calls)", "", Count(status.SentThroughOrleans), Count(status.ReceivedThroughOrleans), "");
+        }
+
+        return table;
+    }
+
+    private static string Count(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
 
     private static string Ms(double milliseconds) => milliseconds.ToString(milliseconds < 10 ? "0.00" : "0.0", CultureInfo.InvariantCulture);
 

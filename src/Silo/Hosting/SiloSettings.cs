@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using Orleans.Patterns.Raft;
 using Orleans.Patterns.Silo.Configuration;
 
 namespace Orleans.Patterns.Silo.Hosting;
@@ -104,6 +105,12 @@ public sealed class RaftReplicaSettings
 
     /// <summary>Serve linearizable reads from the leader's lease (true) or after a heartbeat round each (false); empty: true.</summary>
     [ConfigurationKeyName("lease_reads")] public bool? LeaseReads { get; set; }
+
+    /// <summary>How replicas reach each other: <c>tcp</c> (a connection per pair of silos) or <c>orleans</c> (grain calls); empty: tcp.</summary>
+    [ConfigurationKeyName("peer_transport")] public RaftPeerTransportKind? PeerTransport { get; set; }
+
+    /// <summary>The port the tcp peer transport listens on; empty or 0: any free port (peers ask the replica where).</summary>
+    [ConfigurationKeyName("peer_transport_port")] public int? PeerTransportPort { get; set; }
 }
 
 /// <summary>
@@ -305,6 +312,11 @@ internal sealed record HostSettings(
         if (Raft.SnapshotEveryEntries is { } every)
         {
             Require(every is >= 100 and <= 10_000_000, "raft:snapshot_every_entries", every.ToString(CultureInfo.InvariantCulture), "must be between 100 and 10000000");
+        }
+
+        if (Raft.PeerTransportPort is { } port)
+        {
+            Require(port is >= 0 and <= 65535, "raft:peer_transport_port", port.ToString(CultureInfo.InvariantCulture), "must be between 0 (any free port) and 65535");
         }
 
         Require(heartbeat >= ReplicaTick, "raft:heartbeat_interval", Format(heartbeat), $"must be at least {Format(ReplicaTick)} (the replica's timer period)");

@@ -61,6 +61,9 @@ public sealed class SiloHostTests(ITestOutputHelper output) : IDisposable
     [InlineData("--raft:snapshot_every_entries", "10", "raft:snapshot_every_entries")]
     [InlineData("--raft:snapshot_every_entries", "many", "raft:snapshot_every_entries")]
     [InlineData("--raft:lease_reads", "sometimes", "raft:lease_reads")]
+    [InlineData("--raft:peer_transport", "udp", "raft:peer_transport")]
+    [InlineData("--raft:peer_transport_port", "70000", "raft:peer_transport_port")]
+    [InlineData("--raft:peer_transport_port", "any", "raft:peer_transport_port")]
     [InlineData("--gossip:probe_interval", "10ms", "gossip:probe_interval")]
     [InlineData("--gossip:probe_timeout", "500ms", "gossip:probe_timeout")]
     [InlineData("--gossip:heartbeat_interval", "often", "gossip:heartbeat_interval")]
@@ -181,6 +184,20 @@ public sealed class SiloHostTests(ITestOutputHelper output) : IDisposable
         var options = defaults.Services.GetRequiredService<IOptions<RaftReplicaOptions>>().Value;
         Assert.True(options.LeaseReads);
         Assert.Equal(TimeSpan.FromMilliseconds(240), options.LeaseDuration);
+    }
+
+    [Fact]
+    public async Task The_peer_transport_is_tcp_on_any_free_port_by_default_and_binds_from_its_keys()
+    {
+        await using (var app = await SiloHost.BuildAsync(["--raft:peer_transport", "orleans", "--raft:peer_transport_port", "41234"], CancellationToken.None))
+        {
+            var options = app.Services.GetRequiredService<IOptions<RaftReplicaOptions>>().Value;
+            Assert.Equal((RaftPeerTransportKind.Orleans, 41234), (options.PeerTransport, options.PeerTransportPort));
+        }
+
+        await using var defaults = await SiloHost.BuildAsync([], CancellationToken.None);
+        var defaulted = defaults.Services.GetRequiredService<IOptions<RaftReplicaOptions>>().Value;
+        Assert.Equal((RaftPeerTransportKind.Tcp, 0), (defaulted.PeerTransport, defaulted.PeerTransportPort));
     }
 
     [Fact]

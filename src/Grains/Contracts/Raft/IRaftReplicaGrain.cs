@@ -15,6 +15,13 @@ public interface IRaftReplicaGrain : IGrainWithStringKey
     [OneWay]
     Task Deliver(byte[] message);
 
+    /// <summary>
+    /// Where this replica takes its peers' own connections (<c>address:port</c>, the Tcp peer transport), or null when
+    /// its silo sends and takes Raft messages through <see cref="Deliver"/> only. Interleaves: it reads one field.
+    /// </summary>
+    [AlwaysInterleave, ResponseTimeout("00:00:05")]
+    Task<string?> GetPeerEndpoint();
+
     /// <summary>Proposes a write; completes when it is committed and applied. Throws <see cref="NotLeaderException"/> on a follower.</summary>
     [ResponseTimeout("00:00:05")]
     Task<KvWriteResult> Write(KvWrite write);
@@ -123,6 +130,14 @@ public interface IRaftReplicaGrain : IGrainWithStringKey
     [AlwaysInterleave]
     Task<RaftWritePathLatency> GetWritePathLatency();
 
+    /// <summary>
+    /// How this replica's Raft messages travel: its peer transport's endpoint and, per peer, whether the connection is up
+    /// and how many messages went each way on it (and how many the chaos rules dropped), beside those sent and
+    /// received as Orleans calls.
+    /// </summary>
+    [AlwaysInterleave]
+    Task<RaftPeerTransportStatus> GetPeerTransportStatus();
+
     /// <summary>How this replica sees the cluster's silos and what its membership planner last decided.</summary>
     [AlwaysInterleave]
     Task<RaftMembershipStatus> GetMembershipStatus();
@@ -228,6 +243,32 @@ public sealed record RaftStageLatency(
     [property: Id(4)] double P90,
     [property: Id(5)] double P99,
     [property: Id(6)] double Max);
+
+/// <summary>
+/// A replica's transport (<c>tcp</c> or <c>orleans</c>), where it listens, and the messages it sent and received as
+/// Orleans calls (while a peer had no connection, or with the transport off).
+/// </summary>
+[GenerateSerializer, Immutable, Alias("patterns.raft.peer-transport-status")]
+public sealed record RaftPeerTransportStatus(
+    [property: Id(0)] string Node,
+    [property: Id(1)] string Transport,
+    [property: Id(2)] string? Endpoint,
+    [property: Id(3)] long SentThroughOrleans,
+    [property: Id(4)] long ReceivedThroughOrleans,
+    [property: Id(5)] IReadOnlyList<RaftPeerLinkStatus> Peers);
+
+/// <summary>
+/// One peer as a replica's transport sees it: its connection to the peer (up or not), messages sent on it and dropped
+/// because the peer did not read them, and messages received from the peer and dropped by this silo's chaos rules.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("patterns.raft.peer-link-status")]
+public sealed record RaftPeerLinkStatus(
+    [property: Id(0)] string Peer,
+    [property: Id(1)] bool Connected,
+    [property: Id(2)] long Sent,
+    [property: Id(3)] long DroppedUnread,
+    [property: Id(4)] long Received,
+    [property: Id(5)] long DroppedByChaos);
 
 [GenerateSerializer, Immutable, Alias("patterns.raft.write-path-latency")]
 public sealed record RaftWritePathLatency(

@@ -31,6 +31,9 @@ internal sealed class ChaosScope
         return _covered.GetOrAdd(type, Evaluate);
     }
 
+    /// <summary>Whether calls through <paramref name="interfaceType"/> (an application grain's) may be faulted.</summary>
+    public bool Covers(Type interfaceType) => _covered.GetOrAdd(interfaceType, Evaluate);
+
     private bool Evaluate(Type type)
     {
         if (type == typeof(IChaosControlGrain) || typeof(IGrainExtension).IsAssignableFrom(type) || IsOrleansAssembly(type.Assembly))

@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Orleans.Patterns.Raft;
+using Orleans.Patterns.Raft.Transport;
 
 namespace Orleans.Hosting;
 
@@ -21,6 +22,12 @@ public static class RaftHostingExtensions
         builder.Services.AddOptions<RaftReplicaOptions>().Configure(configure).ValidateOnStart();
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RaftReplicaOptions>, RaftReplicaOptionsValidator>());
         builder.Services.TryAddSingleton(TimeProvider.System);
+        if (!builder.Services.Any(d => d.ServiceType == typeof(RaftPeerTransport)))
+        {
+            builder.Services.AddSingleton<RaftPeerTransport>();
+            builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<RaftPeerTransport>());
+        }
+
         return builder;
     }
 }

@@ -8,6 +8,7 @@ using Orleans.Patterns.Placement;
 using Orleans.Patterns.Raft.KeyValue;
 using Orleans.Patterns.Raft.Membership;
 using Orleans.Patterns.Raft.Storage;
+using Orleans.Patterns.Raft.Transport;
 using Orleans.Patterns.Telemetry;
 
 namespace Orleans.Patterns.Raft;
@@ -39,6 +40,10 @@ internal sealed partial class RaftReplicaGrain(
     private readonly List<(long Index, PendingRead Read)> _readsAwaitingApply = [];
     private readonly Dictionary<long, (long Term, TaskCompletionSource<bool> Done)> _pendingConfigChanges = [];
     private readonly ClusterHostObserver _hosts = new();
+    private readonly RaftPeerTransport? _transport = services.GetService(typeof(RaftPeerTransport)) as RaftPeerTransport;
+    private bool _detached;
+    private long _sentThroughOrleans;
+    private long _receivedThroughOrleans;
 
     // The write path's stages (the orleans_patterns.raft.* histograms and GetWritePathLatency): appends this leader sent, answered by each
     // follower's acknowledgement; appends this follower received, answered by its own acknowledgement.
@@ -138,16 +143,25 @@ internal sealed partial class RaftReplicaGrain(
                 new GrainTimerCreationOptions(TimeSpan.Zero, _options.MembershipCheckInterval) { Interleave = true, KeepAlive = true });
         }
 
+        _transport?.Attach(_name, GrainContext, DeliverFromPeer);
         return Task.CompletedTask;
     }
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
+        _detached = true;
+        _transport?.Detach(GrainContext);
         FailPending(new OutcomeUnknownException($"Replica {_name} deactivated ({reason.Description}) with the write in flight."));
         await _storage.DisposeAsync();
     }
 
     public Task Deliver(byte[] message)
+    {
+        _receivedThroughOrleans++;
+        return Receive(message);
+    }
+
+    private Task Receive(byte[] message)
     {
         // The clock first: a follower records the leader's contact at the time it hears from it, not at the last tick,
         // or its promise not to elect anyone else would end sooner than the leader's lease counts on.
@@ -164,6 +178,20 @@ internal sealed partial class RaftReplicaGrain(
 
         return DrainAsync();
     }
+
+    // A frame from the peer transport, run as a turn of this activation; one that was queued before this activation
+    // started to deactivate finds it detached and is dropped, as a message to a stopping silo is.
+    private Task DeliverFromPeer(byte[] message) => _detached ? Task.CompletedTask : Receive(message);
+
+    public Task<string?> GetPeerEndpoint() => Task.FromResult(_transport?.Endpoint);
+
+    public Task<RaftPeerTransportStatus> GetPeerTransportStatus() => Task.FromResult(new RaftPeerTransportStatus(
+        _name,
+        _transport?.Endpoint is null ? "orleans" : "tcp",
+        _transport?.Endpoint,
+        _sentThroughOrleans,
+        _receivedThroughOrleans,
+        _transport?.Peers() ?? []));
 
     public async Task<KvWriteResult> Write(KvWrite write)
     {
@@ -480,10 +508,17 @@ internal sealed partial class RaftReplicaGrain(
         foreach (var message in messages)
         {
             TimeDeparture(message);
+            var encoded = RaftMessageCodec.Encode(message);
+            if (_transport?.TrySend(message.To.Value, encoded) == true)
+            {
+                continue;
+            }
+
+            _sentThroughOrleans++;
             try
             {
                 // One-way: the call returns at once; a lost message is Raft's ordinary case and is retried by the protocol.
-                _ = GrainFactory.GetGrain<IRaftReplicaGrain>(message.To.Value).Deliver(RaftMessageCodec.Encode(message));
+                _ = GrainFactory.GetGrain<IRaftReplicaGrain>(message.To.Value).Deliver(encoded);
             }
             catch (Exception e) when (e is OrleansException or TimeoutException)
             {

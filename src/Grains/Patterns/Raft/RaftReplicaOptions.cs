@@ -40,6 +40,17 @@ public sealed class RaftReplicaOptions
     /// </summary>
     public TimeSpan LeaseDuration => ElectionTimeout * 0.8;
 
+    /// <summary>
+    /// How replicas send each other Raft messages: <see cref="RaftPeerTransportKind.Tcp"/> (the default) over a
+    /// connection of their own between each pair of silos, or <see cref="RaftPeerTransportKind.Orleans"/> as one-way
+    /// grain calls. Either way the chaos rules fault them alike; Tcp falls back to Orleans calls while it has no
+    /// connection to a peer.
+    /// </summary>
+    public RaftPeerTransportKind PeerTransport { get; set; } = RaftPeerTransportKind.Tcp;
+
+    /// <summary>The port the Tcp peer transport listens on, on the silo's own address; 0 takes any free port (peers ask where).</summary>
+    public int PeerTransportPort { get; set; }
+
     /// <summary>How often the replica's timer drives the core's clock.</summary>
     public TimeSpan TickInterval { get; set; } = TimeSpan.FromMilliseconds(10);
 
@@ -79,6 +90,16 @@ public sealed class RaftReplicaOptions
 
     /// <summary><see cref="MinimumVoters"/>, or its default.</summary>
     internal int EffectiveMinimumVoters => MinimumVoters ?? ReplicaSetPlannerOptions.MajorityOf(InitialVoters.Count);
+}
+
+/// <summary>How Raft replicas reach each other (<see cref="RaftReplicaOptions.PeerTransport"/>).</summary>
+public enum RaftPeerTransportKind
+{
+    /// <summary>One TCP connection per pair of replicas, frames received straight onto the replica's scheduler.</summary>
+    Tcp,
+
+    /// <summary>One-way Orleans grain calls (<c>IRaftReplicaGrain.Deliver</c>).</summary>
+    Orleans,
 }
 
 internal sealed class RaftReplicaOptionsValidator : IValidateOptions<RaftReplicaOptions>
@@ -125,6 +146,16 @@ internal sealed class RaftReplicaOptionsValidator : IValidateOptions<RaftReplica
         if (options.CatchUpLag < 0)
         {
             failures.Add($"raft:catch_up_lag must not be negative; it is {options.CatchUpLag}.");
+        }
+
+        if (!Enum.IsDefined(options.PeerTransport))
+        {
+            failures.Add($"raft:peer_transport must be tcp or orleans; it is {options.PeerTransport}.");
+        }
+
+        if (options.PeerTransportPort is < 0 or > 65535)
+        {
+            failures.Add($"raft:peer_transport_port must be between 0 (any free port) and 65535; it is {options.PeerTransportPort}.");
         }
 
         if (options.MembershipCheckInterval <= TimeSpan.Zero)
