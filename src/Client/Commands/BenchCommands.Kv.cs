@@ -36,10 +36,16 @@ internal static partial class BenchCommands
             Description = "Seconds of unmeasured puts and reads by every caller before each system's run at each client count (0: one put each, to connect).",
             DefaultValueFactory = _ => 10,
         };
+        var spread = new Option<string>("--spread")
+        {
+            Description = "How each client picks endpoints: 'client' (client i keeps endpoint i mod E) or 'request' (each request goes to the next endpoint, as etcd's client balances).",
+            DefaultValueFactory = _ => "client",
+        };
+        spread.AcceptOnlyFromAmong("client", "request");
         var clusterFile = ClusterCommands.ClusterFileOption();
         var command = new Command("kv", "Puts and linearizable reads through the silos' etcd API, against etcd in the same run: ops/s, p50/p99, ratios.")
         {
-            clients, ops, valueSize, keys, endpoints, etcd, output, warmUp, clusterFile,
+            clients, ops, valueSize, keys, endpoints, etcd, output, warmUp, spread, clusterFile,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -58,15 +64,16 @@ internal static partial class BenchCommands
             var baseline = parse.GetValue(etcd) is { } other ? EtcdBench.ParseEndpoints(other) : null;
 
             var warm = TimeSpan.FromSeconds(warmSeconds);
+            var perRequest = parse.GetValue(spread) == "request";
             var rows = new List<KvBenchRow>();
             foreach (var spec in specs)
             {
-                var mine = await RunKvAsync(view, "orleans", ours, spec, warm, cancellationToken);
-                var theirs = baseline is null ? null : await RunKvAsync(view, "etcd", baseline, spec, warm, cancellationToken);
+                var mine = await RunKvAsync(view, "orleans", ours, spec, warm, perRequest, cancellationToken);
+                var theirs = baseline is null ? null : await RunKvAsync(view, "etcd", baseline, spec, warm, perRequest, cancellationToken);
                 rows.Add(new KvBenchRow(spec, mine, theirs));
             }
 
-            var markdown = KvMarkdown(rows, CommandLine(parse));
+            var markdown = KvMarkdown(rows, CommandLine(parse), perRequest);
             view.Console.Write(new Markup(Markup.Escape(markdown)));
             view.Console.WriteLine();
             if (parse.GetValue(output) is { } path)
@@ -102,9 +109,10 @@ internal static partial class BenchCommands
             : throw new UsageException("The cluster file lists no silo with an etcd endpoint; pass --endpoints, or start the cluster with this version's `cluster up`.");
     }
 
-    private static async Task<KvBenchRun> RunKvAsync(ConsoleView view, string system, IReadOnlyList<Uri> endpoints, PutBenchSpec spec, TimeSpan warmUp, CancellationToken cancellationToken)
+    private static async Task<KvBenchRun> RunKvAsync(
+        ConsoleView view, string system, IReadOnlyList<Uri> endpoints, PutBenchSpec spec, TimeSpan warmUp, bool spreadPerRequest, CancellationToken cancellationToken)
     {
-        using var bench = new EtcdBench(endpoints, spec);
+        using var bench = new EtcdBench(endpoints, spec, spreadPerRequest);
         try
         {
             view.Step($"{system}: {spec.Clients} callers warming up for {warmUp.TotalSeconds:0.#} s (not measured)");
@@ -122,12 +130,14 @@ internal static partial class BenchCommands
         return new KvBenchRun(system, bench.Endpoints, puts, reads);
     }
 
-    internal static string KvMarkdown(IReadOnlyList<KvBenchRow> rows, string commandLine)
+    internal static string KvMarkdown(IReadOnlyList<KvBenchRow> rows, string commandLine, bool spreadPerRequest = false)
     {
         var text = BenchMarkdown.Start(commandLine);
         text.AppendLine("Puts (acknowledged = committed on a quorum's disks and applied) and linearizable reads (etcd: a quorum read; ours:");
         text.AppendLine("on the leader, from its lease unless raft:lease_reads is false, else after a heartbeat round), C clients with one request");
-        text.AppendLine("in flight each, spread round-robin over the endpoints.");
+        text.AppendLine(spreadPerRequest
+            ? "in flight each, each client's requests spread round-robin over the endpoints (--spread request)."
+            : "in flight each, clients spread round-robin over the endpoints, each keeping its own.");
         text.AppendLine();
         text.AppendLine("| clients | system | puts/s | put p50 ms | put p99 ms | failed | reads/s | read p50 ms | read p99 ms | failed |");
         text.AppendLine("|---|---|---|---|---|---|---|---|---|---|");

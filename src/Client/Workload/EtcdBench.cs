@@ -12,7 +12,10 @@ namespace Orleans.Patterns.Client.Workload;
 /// a quorum's disks and applied, the same point at which a Raft session's put returns.
 /// </summary>
 /// <remarks>
-/// One channel per endpoint and caller i on endpoint i mod E. This mirrors the Orleans client, which keeps one
+/// One channel per endpoint. Caller i keeps endpoint i mod E for all its requests, or, spread per request, sends its
+/// request j to endpoint (i + j) mod E, as etcd's own client balances requests round-robin; then even one caller's
+/// figures do not depend on whether the first endpoint given happens to lead (a put or read there skips the forward to
+/// the leader), and callers do not come back to the silo that batched their last write. Kept per caller, this mirrors the Orleans client, which keeps one
 /// connection per gateway silo and multiplexes every session over it; here each channel multiplexes its callers as
 /// HTTP/2 streams. <see cref="SocketsHttpHandler.EnableMultipleHttp2Connections"/> lets a channel open a second
 /// connection if etcd's concurrent-stream limit is ever reached, so no caller queues inside the client: each of the
@@ -25,20 +28,26 @@ internal sealed class EtcdBench : IDisposable
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
 
     private readonly GrpcChannel[] _channels;
-    private readonly KV.KVClient[] _callers;
+    private readonly KV.KVClient[] _endpointClients;
+
+    // Per caller: the number of requests it has sent, which picks the endpoint of the next (one request in flight each).
+    private readonly int[] _sent;
+    private readonly bool _spreadPerRequest;
     private readonly PutLoad _load;
     private readonly PutLoad _reads;
     private PutLoad _running;
     private readonly PutBenchSpec _spec;
 
-    public EtcdBench(IReadOnlyList<Uri> endpoints, PutBenchSpec spec)
+    public EtcdBench(IReadOnlyList<Uri> endpoints, PutBenchSpec spec, bool spreadPerRequest = false)
     {
         _spec = spec;
+        _spreadPerRequest = spreadPerRequest;
         _channels = [.. endpoints.Select(e => GrpcChannel.ForAddress(e, new GrpcChannelOptions
         {
             HttpHandler = new SocketsHttpHandler { EnableMultipleHttp2Connections = true },
         }))];
-        _callers = [.. Enumerable.Range(0, spec.Clients).Select(i => new KV.KVClient(_channels[i % _channels.Length]))];
+        _endpointClients = [.. _channels.Select(c => new KV.KVClient(c))];
+        _sent = new int[spec.Clients];
         _load = new PutLoad(spec);
         _reads = new PutLoad(spec);
         _running = _load;
@@ -94,16 +103,16 @@ internal sealed class EtcdBench : IDisposable
     public Task WarmUpAsync(TimeSpan duration, CancellationToken cancellationToken)
     {
         var until = Stopwatch.GetTimestamp() + (long)(duration.TotalSeconds * Stopwatch.Frequency);
-        return Task.WhenAll(_callers.Select(async (caller, i) =>
+        return Task.WhenAll(Enumerable.Range(0, _sent.Length).Select(async i =>
         {
             var round = 0;
             do
             {
                 var key = $"bench-warmup-{i}-{round++ % 8}";
-                await PutAsync(caller, key, "w", cancellationToken);
+                await PutAsync(Next(i), key, "w", cancellationToken);
                 if (duration > TimeSpan.Zero)
                 {
-                    await GetAsync(caller, key, cancellationToken);
+                    await GetAsync(Next(i), key, cancellationToken);
                 }
             }
             while (Stopwatch.GetTimestamp() < until);
@@ -112,7 +121,7 @@ internal sealed class EtcdBench : IDisposable
 
     public async Task<PutBenchResult> RunAsync(CancellationToken cancellationToken)
     {
-        var (writes, firstError) = await _load.RunAsync((client, key, value, ct) => PutAsync(_callers[client], key, value, ct), cancellationToken);
+        var (writes, firstError) = await _load.RunAsync((client, key, value, ct) => PutAsync(Next(client), key, value, ct), cancellationToken);
         return new PutBenchResult(_spec, writes, firstError, Target);
     }
 
@@ -123,9 +132,13 @@ internal sealed class EtcdBench : IDisposable
     public async Task<PutBenchResult> RunReadsAsync(CancellationToken cancellationToken)
     {
         _running = _reads;
-        var (reads, firstError) = await _reads.RunAsync((client, key, _, ct) => GetAsync(_callers[client], key, ct), cancellationToken);
+        var (reads, firstError) = await _reads.RunAsync((client, key, _, ct) => GetAsync(Next(client), key, ct), cancellationToken);
         return new PutBenchResult(_spec, reads, firstError, Target);
     }
+
+    // Each caller has one request in flight, so its counter is never touched by two requests at once.
+    private KV.KVClient Next(int caller) =>
+        _endpointClients[(int)((uint)(caller + (_spreadPerRequest ? _sent[caller]++ : 0)) % (uint)_endpointClients.Length)];
 
     private static async Task GetAsync(KV.KVClient caller, string key, CancellationToken cancellationToken) =>
         await caller.RangeAsync(new RangeRequest { Key = ByteString.CopyFrom(key, Encoding.UTF8) }, deadline: DateTime.UtcNow + Deadline, cancellationToken: cancellationToken);

@@ -40,4 +40,36 @@ public sealed class BenchKvClusterTests(EtcdClusterFixture fixture, ITestOutputH
         var store = new CoordinationClient(fixture.Cluster.Client, () => EtcdClusterFixture.Silos, "bench-kv-test");
         Assert.Single((await store.RangeAsync(new RangeRequest("bench-warmup-2-0"u8.ToArray()))).Kvs);
     }
+
+    [Fact]
+    public async Task Bench_kv_spread_per_request_sends_each_callers_requests_to_every_endpoint_in_turn()
+    {
+        var console = new TestConsole();
+        var markdown = Path.Combine(fixture.DataRoot, "bench-kv-spread.md");
+        var endpoints = string.Join(",", EtcdClusterFixture.Silos.Select(fixture.Endpoint));
+
+        var exitCode = await ClientApp.RunAsync(
+            ["bench", "kv", "--endpoints", endpoints, "--clients", "1", "--ops", "12", "--keys", "3", "--warmup", "0", "--spread", "request", "--out", markdown],
+            console.Console,
+            console.Error);
+
+        var text = await File.ReadAllTextAsync(markdown);
+        output.WriteLine(text);
+        Assert.Equal(ClientApp.ExitOk, exitCode);
+        Assert.Contains("each client's requests spread round-robin over the endpoints (--spread request)", text, StringComparison.Ordinal);
+        var row = text.Split('\n').Single(l => l.StartsWith("| 1 | orleans |", StringComparison.Ordinal)).Split('|', StringSplitOptions.TrimEntries);
+        Assert.Equal(("0", "0"), (row[6], row[10]));
+    }
+
+    [Fact]
+    public async Task Bench_kv_refuses_an_unknown_spread_naming_the_choices()
+    {
+        var console = new TestConsole();
+
+        var exitCode = await ClientApp.RunAsync(["bench", "kv", "--spread", "sometimes", "--endpoints", "http://127.0.0.1:1"], console.Console, console.Error);
+
+        Assert.NotEqual(ClientApp.ExitOk, exitCode);
+        Assert.Contains("sometimes", console.Error.ToString(), StringComparison.Ordinal);
+        Assert.Contains("request", console.Error.ToString(), StringComparison.Ordinal);
+    }
 }
