@@ -234,26 +234,25 @@ internal static class RaftCommands
     /// <summary>One row per replica and peer, then the replica's messages sent and received as Orleans calls.</summary>
     internal static Table TransportTable(IReadOnlyDictionary<string, object> replies)
     {
-        var table = new Table().AddColumns("replica", "transport", "peer", "connection", "sent", "received", "dropped: unread / chaos");
+        var table = new Table().AddColumns("replica", "peer", "link", "sent", "received", "dropped unread/chaos");
         foreach (var (name, reply) in replies.OrderBy(r => r.Key, StringComparer.Ordinal))
         {
             if (reply is not RaftPeerTransportStatus status)
             {
-                table.AddRow(Markup.Escape(name), "[red]unreachable[/]", Markup.Escape(reply as string ?? ""), "", "", "", "");
+                table.AddRow(Markup.Escape(name), "[red]unreachable[/]", Markup.Escape(reply as string ?? ""), "", "", "");
                 continue;
             }
 
-            var replica = Markup.Escape(name);
-            var transport = Markup.Escape(status.Endpoint is null ? status.Transport : $"{status.Transport} {status.Endpoint}");
+            var replica = Markup.Escape(status.Endpoint is null ? $"{name} {status.Transport}" : $"{name} {status.Transport} {status.Endpoint}");
             foreach (var peer in status.Peers)
             {
                 table.AddRow(
-                    replica, transport, Markup.Escape(peer.Peer), peer.Connected ? "[green]up[/]" : "[yellow]down[/]",
-                    Count(peer.Sent), Count(peer.Received), $"{Count(peer.DroppedUnread)} / {Count(peer.DroppedByChaos)}");
-                replica = transport = "";
+                    replica, Markup.Escape(peer.Peer), peer.Connected ? "[green]up[/]" : "[yellow]down[/]",
+                    Count(peer.Sent), Count(peer.Received), $"{Count(peer.DroppedUnread)}/{Count(peer.DroppedByChaos)}");
+                replica = "";
             }
 
-            table.AddRow(replica, transport, "(as Orleans calls)", "", Count(status.SentThroughOrleans), Count(status.ReceivedThroughOrleans), "");
+            table.AddRow(replica, "as Orleans calls", "", Count(status.SentThroughOrleans), Count(status.ReceivedThroughOrleans), "");
         }
 
         return table;

@@ -1,6 +1,9 @@
+using System.Globalization;
 using Orleans.Patterns.Chaos;
+using Orleans.Patterns.Client.Commands;
 using Orleans.Patterns.Placement;
 using Orleans.Patterns.Raft;
+using Orleans.Patterns.Tests.Client;
 using Orleans.Patterns.Tests.Infrastructure;
 using Orleans.TestingHost;
 using Xunit.Abstractions;
@@ -75,6 +78,25 @@ public sealed class RaftPeerTransportClusterTests(ITestOutputHelper output) : IA
             Assert.Equal(before[name].SentThroughOrleans, after[name].SentThroughOrleans);
             Assert.Equal(before[name].ReceivedThroughOrleans, after[name].ReceivedThroughOrleans);
         }
+
+        // What `raft transport` prints: each replica with its endpoint, a row per peer with its link, and its Orleans calls.
+        var console = new TestConsole();
+        console.Console.Profile.Width = 160;
+        console.Console.Write(RaftCommands.TransportTable(after.ToDictionary(p => p.Key, p => (object)p.Value)));
+        output.WriteLine(console.Output);
+        var rows = console.Output.Split('\n');
+        foreach (var name in _names)
+        {
+            Assert.Contains(rows, r => r.Contains($"{name} tcp {after[name].Endpoint}", StringComparison.Ordinal));
+        }
+
+        foreach (var follower in followers)
+        {
+            Assert.Contains(rows, r => r.Contains($"│ {follower} ", StringComparison.Ordinal) && r.Contains(" up ", StringComparison.Ordinal)
+                && r.Contains(Link(after[leader], follower).Sent.ToString("N0", CultureInfo.InvariantCulture), StringComparison.Ordinal));
+        }
+
+        Assert.Equal(_names.Count, rows.Count(r => r.Contains("as Orleans calls", StringComparison.Ordinal)));
     }
 
     [Fact]
