@@ -264,7 +264,10 @@ internal sealed partial class ShardMapAgent : ILifecycleParticipant<ISiloLifecyc
             return;
         }
 
-        var raft = SessionFor(members);
+        // The replicas to route through are every active silo's, not only the map's members: a silo this silo's gossip
+        // declared dead may still lead the Raft log (gossip and Raft can be cut apart), and only a session that lists
+        // it follows the others' hints to it.
+        var raft = SessionFor(DesiredMembers(membershipOnly: true));
         var read = await raft.Client.GetAsync(_options.RaftKey, cancellationToken);
         var committed = read.Value is { } text ? new MapState(ShardMapCodec.Decode(text), text, "raft") : null;
         if (committed is not null)
@@ -333,14 +336,14 @@ internal sealed partial class ShardMapAgent : ILifecycleParticipant<ISiloLifecyc
         return changes.Added.Count + changes.Removed.Count;
     }
 
-    private RaftSession SessionFor(string[] members)
+    private RaftSession SessionFor(string[] replicas)
     {
         var session = _raft;
-        if (session is null || !session.Replicas.SequenceEqual(members, StringComparer.Ordinal))
+        if (session is null || !session.Replicas.SequenceEqual(replicas, StringComparer.Ordinal))
         {
             // A new session id per agent and replica set: a restarted silo must not reuse an old session's sequence
             // numbers, which the store would answer with the old outcomes.
-            session = new RaftSession(members, new RaftKvClient(_grains, members, $"sharding/{_localSilo.Name}/{Guid.NewGuid():N}"));
+            session = new RaftSession(replicas, new RaftKvClient(_grains, replicas, $"sharding/{_localSilo.Name}/{Guid.NewGuid():N}"));
             _raft = session;
         }
 
