@@ -14,7 +14,7 @@ namespace Orleans.Patterns.Raft.Transport;
 /// </summary>
 internal sealed partial class RaftPeerLink : IAsyncDisposable
 {
-    /// <summary>Messages buffered beyond this for a peer that does not read are dropped, not kept.</summary>
+    /// <summary>Messages buffered beyond this for a peer that does not read are dropped, not kept (one larger message alone still goes).</summary>
     public const int MaxBufferedBytes = 64 * 1024 * 1024;
 
     // A buffer grown by a large message (a snapshot) is not kept once it has been sent.
@@ -81,7 +81,9 @@ internal sealed partial class RaftPeerLink : IAsyncDisposable
                 return false;
             }
 
-            if (_pending.WrittenCount + message.Length > MaxBufferedBytes)
+            // A message larger than the limit on its own (a snapshot of a large state) still goes once the buffer is
+            // empty; dropping it every time would keep a lagging follower from ever catching up.
+            if (_pending.WrittenCount > 0 && _pending.WrittenCount + message.Length > MaxBufferedBytes)
             {
                 Interlocked.Increment(ref _dropped);
                 return true;
