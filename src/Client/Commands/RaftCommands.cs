@@ -156,29 +156,35 @@ internal static class RaftCommands
         return command;
     }
 
-    private static Command Latency(ConsoleView view)
+    private static Command Latency(ConsoleView view) => EveryReplicaCommand(
+        view,
+        "latency",
+        "How long each replica's recent writes spent in each stage of the write path (the last 1,024 of each), in ms.",
+        replica => replica.GetWritePathLatency(),
+        replies =>
+        {
+            view.Console.Write(LatencyTable(replies));
+            view.Note(replies.Values.OfType<RaftWritePathLatency>().Any(l => l.Stages.Count > 0)
+                ? "both ways over the wire: replication - append; the log writer's wake-up and the way back to the replica: persist - log sync"
+                : "no timings yet: write first (raft kv put, kv put, bench raft, bench kv); a replica keeps them from its start");
+        });
+
+    /// <summary>
+    /// A command that asks every active silo's replica one question (<paramref name="ask"/>, within the status
+    /// timeout) and shows the answers, by replica name; a replica that does not answer is there with the reason.
+    /// </summary>
+    private static Command EveryReplicaCommand<T>(
+        ConsoleView view, string name, string description, Func<IRaftReplicaGrain, Task<T>> ask, Action<IReadOnlyDictionary<string, object>> show)
+        where T : class
     {
         var connection = new ConnectionOptions();
-        var command = new Command(
-            "latency",
-            "How long each replica's recent writes spent in each stage of the write path (the last 1,024 of each), in ms.");
+        var command = new Command(name, description);
         connection.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
         {
             await using var cluster = await connection.ConnectAsync(parse, cancellationToken);
             var active = await ActiveReplicasAsync(cluster);
-            var replies = await SiloQueries.AskEachAsync(
-                active, name => cluster.Client.GetGrain<IRaftReplicaGrain>(name).GetWritePathLatency(), StatusTimeout);
-            view.Console.Write(LatencyTable(replies));
-            if (!replies.Values.OfType<RaftWritePathLatency>().Any(l => l.Stages.Count > 0))
-            {
-                view.Note("no timings yet: write first (raft kv put, kv put, bench raft, bench kv); a replica keeps them from its start");
-            }
-            else
-            {
-                view.Note("both ways over the wire: replication - append; the log writer's wake-up and the way back to the replica: persist - log sync");
-            }
-
+            show(await SiloQueries.AskEachAsync(active, replica => ask(cluster.Client.GetGrain<IRaftReplicaGrain>(replica)), StatusTimeout));
             return ClientApp.ExitOk;
         });
         return command;
@@ -211,25 +217,16 @@ internal static class RaftCommands
         return table;
     }
 
-    private static Command Transport(ConsoleView view)
-    {
-        var connection = new ConnectionOptions();
-        var command = new Command(
-            "transport",
-            "How the replicas' Raft messages travel: each replica's peer transport connections and the messages on them, beside those sent as Orleans calls.");
-        connection.AddTo(command);
-        command.SetAction(async (parse, cancellationToken) =>
+    private static Command Transport(ConsoleView view) => EveryReplicaCommand(
+        view,
+        "transport",
+        "How the replicas' Raft messages travel: each replica's peer transport connections and the messages on them, beside those sent as Orleans calls.",
+        replica => replica.GetPeerTransportStatus(),
+        replies =>
         {
-            await using var cluster = await connection.ConnectAsync(parse, cancellationToken);
-            var active = await ActiveReplicasAsync(cluster);
-            var replies = await SiloQueries.AskEachAsync(
-                active, name => cluster.Client.GetGrain<IRaftReplicaGrain>(name).GetPeerTransportStatus(), StatusTimeout);
             view.Console.Write(TransportTable(replies));
             view.Note("raft:peer_transport tcp sends over the connections, and through Orleans while a peer has none; orleans sends every message as a grain call");
-            return ClientApp.ExitOk;
         });
-        return command;
-    }
 
     /// <summary>One row per replica and peer, then the replica's messages sent and received as Orleans calls.</summary>
     internal static Table TransportTable(IReadOnlyDictionary<string, object> replies)

@@ -15,9 +15,9 @@ namespace Orleans.Patterns.Client.Workload;
 /// One channel per endpoint. Caller i keeps endpoint i mod E for all its requests, or, spread per request, sends its
 /// request j to endpoint (i + j) mod E, as etcd's own client balances requests round-robin; then even one caller's
 /// figures do not depend on whether the first endpoint given happens to lead (a put or read there skips the forward to
-/// the leader), and callers do not come back to the silo that batched their last write. Kept per caller, this mirrors the Orleans client, which keeps one
-/// connection per gateway silo and multiplexes every session over it; here each channel multiplexes its callers as
-/// HTTP/2 streams. <see cref="SocketsHttpHandler.EnableMultipleHttp2Connections"/> lets a channel open a second
+/// the leader), and callers do not come back to the silo that batched their last write. Kept per caller, this mirrors
+/// the Orleans client, which keeps one connection per gateway silo and multiplexes every session over it; here each
+/// channel multiplexes its callers as HTTP/2 streams. <see cref="SocketsHttpHandler.EnableMultipleHttp2Connections"/> lets a channel open a second
 /// connection if etcd's concurrent-stream limit is ever reached, so no caller queues inside the client: each of the
 /// C callers really has its put on the wire. As with Raft sessions sent through any gateway, a put that reaches a
 /// follower is forwarded to the leader by etcd itself.

@@ -28,7 +28,7 @@ internal sealed class ChaosScope
             return false;
         }
 
-        return _covered.GetOrAdd(type, Evaluate);
+        return Covers(type);
     }
 
     /// <summary>Whether calls through <paramref name="interfaceType"/> (an application grain's) may be faulted.</summary>

@@ -220,30 +220,24 @@ internal sealed partial class RaftPeerTransport : ILifecycleParticipant<ISiloLif
     private void Receive(string from, InboundCounts counts, byte[] message)
     {
         Interlocked.Increment(ref counts.Received);
-        if (_chaosCovers && _chaos!.Decide(new ChaosCall(from, _chaos.SiloName, DeliverInterface)) is { IsNone: false } decision)
+        var decision = _chaosCovers ? _chaos!.Decide(new ChaosCall(from, _chaos.SiloName, DeliverInterface)) : ChaosDecision.None;
+        if (decision.DroppedBy is not null)
         {
-            if (decision.DroppedBy is not null)
-            {
-                Interlocked.Increment(ref counts.DroppedByChaos);
-                return;
-            }
+            Interlocked.Increment(ref counts.DroppedByChaos);
+            return;
+        }
 
-            if (decision.Delay > TimeSpan.Zero)
-            {
-                _ = DeliverLaterAsync(message, decision.Delay, decision.DuplicatedBy is not null);
-                return;
-            }
-
-            Deliver(message);
-            if (decision.DuplicatedBy is not null)
-            {
-                Deliver(message);
-            }
-
+        if (decision.Delay > TimeSpan.Zero)
+        {
+            _ = DeliverLaterAsync(message, decision.Delay, decision.DuplicatedBy is not null);
             return;
         }
 
         Deliver(message);
+        if (decision.DuplicatedBy is not null)
+        {
+            Deliver(message);
+        }
     }
 
     private async Task DeliverLaterAsync(byte[] message, TimeSpan delay, bool twice)
