@@ -123,11 +123,24 @@ internal static partial class BenchCommands
             throw new ClusterUnavailableException($"Cannot put to {system} at {bench.Endpoints}: {e.Status.StatusCode} {e.Status.Detail}", e);
         }
 
-        var puts = await view.WithProgressAsync($"{system} puts: {spec.Operations} by {spec.Clients} clients", spec.Operations,
-            () => bench.Completed, () => bench.RunAsync(cancellationToken));
-        var reads = await view.WithProgressAsync($"{system} linearizable reads: {spec.Operations} by {spec.Clients} clients", spec.Operations,
-            () => bench.Completed, () => bench.RunReadsAsync(cancellationToken));
-        return new KvBenchRun(system, bench.Endpoints, puts, reads);
+        // The servers' CPU per operation, where they run here: found after the warm-up, so every connection is open.
+        var servers = ServerProcesses.Find(endpoints);
+        var (puts, putUsage) = await MeasureAsync(servers, () => view.WithProgressAsync(
+            $"{system} puts: {spec.Operations} by {spec.Clients} clients", spec.Operations, () => bench.Completed, () => bench.RunAsync(cancellationToken)));
+        var (reads, readUsage) = await MeasureAsync(servers, () => view.WithProgressAsync(
+            $"{system} linearizable reads: {spec.Operations} by {spec.Clients} clients", spec.Operations, () => bench.Completed, () => bench.RunReadsAsync(cancellationToken)));
+        return new KvBenchRun(system, bench.Endpoints, puts, reads, putUsage, readUsage);
+    }
+
+    private static async Task<(PutBenchResult Result, ServerUsage? Usage)> MeasureAsync(ServerProcesses? servers, Func<Task<PutBenchResult>> phase)
+    {
+        if (servers is null)
+        {
+            return (await phase(), null);
+        }
+
+        var (result, usage) = await servers.MeasureAsync(phase, r => r.Writes.Succeeded);
+        return (result, usage);
     }
 
     internal static string KvMarkdown(IReadOnlyList<KvBenchRow> rows, string commandLine, bool spreadPerRequest = false)
@@ -152,30 +165,60 @@ internal static partial class BenchCommands
             }
         }
 
+        var usages = rows.SelectMany(r => new[] { r.Ours, r.Etcd }).OfType<KvBenchRun>().Where(r => r.PutUsage is not null).ToList();
+        if (usages.Count > 0)
+        {
+            text.AppendLine();
+            text.AppendLine("What the server processes spent (those listening on the endpoints, this machine; CPU is user + system time):");
+            text.AppendLine();
+            text.AppendLine("| clients | system | processes | put CPU µs/op | put context switches/op | read CPU µs/op | read context switches/op |");
+            text.AppendLine("|---|---|---|---|---|---|---|");
+            foreach (var row in rows)
+            {
+                foreach (var run in new[] { row.Ours, row.Etcd }.OfType<KvBenchRun>().Where(r => r.PutUsage is not null))
+                {
+                    var p = run.PutUsage!;
+                    var r = run.ReadUsage!;
+                    text.AppendLine(CultureInfo.InvariantCulture,
+                        $"| {row.Spec.Clients} | {run.System} | {p.Processes} | {F0(p.CpuMicrosPerOp)} | {Switches(p)} | {F0(r.CpuMicrosPerOp)} | {Switches(r)} |");
+                }
+            }
+        }
+
         if (rows.Any(r => r.Etcd is not null))
         {
             text.AppendLine();
             text.AppendLine("Ratios, ours / etcd (puts/s: higher is better; latencies: lower is better):");
             text.AppendLine();
-            text.AppendLine("| clients | puts/s | put p99 | read p50 |");
-            text.AppendLine("|---|---|---|---|");
+            text.AppendLine("| clients | puts/s | put p99 | read p50 | put CPU/op |");
+            text.AppendLine("|---|---|---|---|---|");
             foreach (var row in rows.Where(r => r.Etcd is not null))
             {
                 var ours = row.Ours;
                 var etcd = row.Etcd!;
+                var cpu = ours.PutUsage is { } o && etcd.PutUsage is { } e ? Ratio(o.CpuMicrosPerOp, e.CpuMicrosPerOp) : "-";
                 text.AppendLine(CultureInfo.InvariantCulture,
-                    $"| {row.Spec.Clients} | {Ratio(ours.Puts.Writes.OpsPerSecond, etcd.Puts.Writes.OpsPerSecond)} | {Ratio(ours.Puts.Writes.PercentileMs(99), etcd.Puts.Writes.PercentileMs(99))} | {Ratio(ours.Reads.Writes.PercentileMs(50), etcd.Reads.Writes.PercentileMs(50))} |");
+                    $"| {row.Spec.Clients} | {Ratio(ours.Puts.Writes.OpsPerSecond, etcd.Puts.Writes.OpsPerSecond)} | {Ratio(ours.Puts.Writes.PercentileMs(99), etcd.Puts.Writes.PercentileMs(99))} | {Ratio(ours.Reads.Writes.PercentileMs(50), etcd.Reads.Writes.PercentileMs(50))} | {cpu} |");
             }
         }
 
         return text.ToString();
     }
 
+    private static string Switches(ServerUsage usage) =>
+        usage.ContextSwitchesPerOp is { } perOp ? perOp.ToString("0.0", CultureInfo.InvariantCulture) : "-";
+
     private static string Ratio(double ours, double theirs) => theirs > 0 ? (ours / theirs).ToString("0.00", CultureInfo.InvariantCulture) : "-";
 }
 
 /// <summary>One system's puts and reads at one client count.</summary>
-internal sealed record KvBenchRun(string System, string Endpoints, PutBenchResult Puts, PutBenchResult Reads);
+/// <param name="System">"orleans" or "etcd".</param>
+/// <param name="Endpoints">The endpoints the callers used.</param>
+/// <param name="Puts">The measured puts.</param>
+/// <param name="Reads">The measured linearizable reads.</param>
+/// <param name="PutUsage">What the server processes spent on the puts, where they could be sampled (see <see cref="ServerProcesses"/>).</param>
+/// <param name="ReadUsage">The same for the reads.</param>
+internal sealed record KvBenchRun(string System, string Endpoints, PutBenchResult Puts, PutBenchResult Reads, ServerUsage? PutUsage = null, ServerUsage? ReadUsage = null);
 
 /// <summary>One client count: ours, and etcd's when a baseline was given.</summary>
 internal sealed record KvBenchRow(PutBenchSpec Spec, KvBenchRun Ours, KvBenchRun? Etcd);
