@@ -120,18 +120,35 @@ internal sealed class ServerProcesses
     /// <summary>Runs <paramref name="phase"/> and reports what the processes spent on its <paramref name="operations"/>.</summary>
     public async Task<(T Result, ServerUsage Usage)> MeasureAsync<T>(Func<Task<T>> phase, Func<T, long> operations)
     {
-        var before = Sample();
+        var (cpuBefore, switchesBefore) = Sample();
         var result = await phase();
-        var after = Sample();
+        var (cpuAfter, switchesAfter) = Sample();
         var ops = Math.Max(1, operations(result));
-        var switches = before.Switches is { } s0 && after.Switches is { } s1 ? (s1 - s0) / (double)ops : (double?)null;
-        return (result, new ServerUsage(_pids.Count, (after.Cpu - before.Cpu).TotalMicroseconds / ops, switches));
+        var switches = switchesBefore is null || switchesAfter is null ? (double?)null : SwitchesBetween(switchesBefore, switchesAfter) / (double)ops;
+        return (result, new ServerUsage(_pids.Count, (cpuAfter - cpuBefore).TotalMicroseconds / ops, switches));
     }
 
-    private (TimeSpan Cpu, long? Switches) Sample()
+    /// <summary>
+    /// The context switches between two samples of per-thread counts: each thread alive at the second counts what it
+    /// switched since the first (all of its count if it started since, or if its id was reused). A thread that ended
+    /// in between is left out, its count gone with it: a lower bound, and never negative.
+    /// </summary>
+    internal static long SwitchesBetween(IReadOnlyDictionary<(int Pid, int Tid), long> before, IReadOnlyDictionary<(int Pid, int Tid), long> after)
+    {
+        long total = 0;
+        foreach (var (thread, count) in after)
+        {
+            total += before.TryGetValue(thread, out var earlier) && earlier <= count ? count - earlier : count;
+        }
+
+        return total;
+    }
+
+    private (TimeSpan Cpu, Dictionary<(int Pid, int Tid), long>? Switches) Sample()
     {
         var cpu = TimeSpan.Zero;
-        long? switches = 0;
+        var switches = new Dictionary<(int Pid, int Tid), long>();
+        var readable = true;
         foreach (var pid in _pids)
         {
             try
@@ -144,39 +161,46 @@ internal sealed class ServerProcesses
                 continue; // exited: what it spent is gone with it
             }
 
-            switches = switches is { } sum && ContextSwitches(pid) is { } own ? sum + own : null;
+            readable &= AddContextSwitches(pid, switches);
         }
 
-        return (cpu, switches);
+        return (cpu, readable ? switches : null);
     }
 
-    // The sum over the process's threads of /proc/<pid>/task/<tid>/status's voluntary and nonvoluntary switches (a
-    // thread that exits between the listing and the read is left out); null when the process itself cannot be read.
-    private static long? ContextSwitches(int pid)
+    // Each thread's voluntary plus nonvoluntary switches, from /proc/<pid>/task/<tid>/status (a thread that exits
+    // between the listing and the read is left out); false when the process's threads cannot be listed.
+    private static bool AddContextSwitches(int pid, Dictionary<(int Pid, int Tid), long> switches)
     {
-        IEnumerable<string> tasks;
+        string[] tasks;
         try
         {
             tasks = Directory.GetDirectories($"/proc/{pid}/task");
         }
         catch (Exception e) when (e is UnauthorizedAccessException or IOException)
         {
-            return null;
+            return false;
         }
 
-        long total = 0;
         foreach (var task in tasks)
         {
+            if (!int.TryParse(Path.GetFileName(task), NumberStyles.None, CultureInfo.InvariantCulture, out var tid))
+            {
+                continue;
+            }
+
             try
             {
+                long count = 0;
                 foreach (var line in File.ReadLines(Path.Combine(task, "status")))
                 {
                     if (line.Contains("ctxt_switches:", StringComparison.Ordinal)
-                        && long.TryParse(line.AsSpan(line.IndexOf(':') + 1).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var count))
+                        && long.TryParse(line.AsSpan(line.IndexOf(':') + 1).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var value))
                     {
-                        total += count;
+                        count += value;
                     }
                 }
+
+                switches[(pid, tid)] = count;
             }
             catch (Exception e) when (e is UnauthorizedAccessException or IOException)
             {
@@ -184,6 +208,6 @@ internal sealed class ServerProcesses
             }
         }
 
-        return total;
+        return true;
     }
 }

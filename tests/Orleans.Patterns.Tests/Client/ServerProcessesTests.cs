@@ -67,6 +67,20 @@ public sealed class ServerProcessesTests
     }
 
     [Fact]
+    public void Context_switches_count_each_live_thread_since_the_first_sample_and_never_go_negative()
+    {
+        var before = new Dictionary<(int Pid, int Tid), long> { [(1, 10)] = 100, [(1, 11)] = 50, [(2, 20)] = 7 };
+        var after = new Dictionary<(int Pid, int Tid), long>
+        {
+            [(1, 10)] = 130, // +30
+            [(2, 20)] = 3,   // a thread id reused by a new thread since: all of its 3
+            [(2, 21)] = 5,   // started since: all of its 5
+        };                   // (1, 11) ended: its switches are gone with it, not subtracted
+
+        Assert.Equal(38, ServerProcesses.SwitchesBetween(before, after));
+    }
+
+    [Fact]
     public void Endpoints_on_another_machine_have_no_local_processes_to_sample() =>
         Assert.Null(ServerProcesses.Find([new Uri("http://192.0.2.1:2379")]));
 
