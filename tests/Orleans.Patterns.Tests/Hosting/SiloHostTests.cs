@@ -161,7 +161,7 @@ public sealed class SiloHostTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
-    public async Task The_snapshot_interval_reaches_the_replica_options_and_defaults_to_ten_thousand()
+    public async Task The_snapshot_interval_reaches_the_replica_options_and_defaults_to_etcds_hundred_thousand()
     {
         await using (var app = await SiloHost.BuildAsync(["--raft:snapshot_every_entries", "50000"], CancellationToken.None))
         {
@@ -169,7 +169,7 @@ public sealed class SiloHostTests(ITestOutputHelper output) : IDisposable
         }
 
         await using var defaults = await SiloHost.BuildAsync([], CancellationToken.None);
-        Assert.Equal(10_000, defaults.Services.GetRequiredService<IOptions<RaftReplicaOptions>>().Value.SnapshotEveryEntries);
+        Assert.Equal(100_000, defaults.Services.GetRequiredService<IOptions<RaftReplicaOptions>>().Value.SnapshotEveryEntries);
     }
 
     [Fact]
