@@ -74,6 +74,18 @@ public sealed class CoordinationWireTests
         Assert.Throws<FormatException>(() => CoordinationWire.DecodeQuery(garbage));
 
     [Fact]
+    public void An_entry_of_encoded_bytes_is_the_entry_of_the_command_they_encode()
+    {
+        var command = new CoordinationCommand("client-7", 42, new PutRequest(B("/config/feature_flag"), B("on")) { Lease = 9, PrevKv = true });
+        var encoded = command.Encode();
+
+        var entry = CoordinationWire.ToEntry(encoded);
+
+        Assert.Equal(CoordinationWire.ToEntry(command), entry);
+        Assert.Equal(encoded, CoordinationCommand.Decode(entry.AsSpan(1)).Encode());
+    }
+
+    [Fact]
     public void Only_tagged_entries_are_coordination_entries()
     {
         var entry = CoordinationWire.ToEntry(new CoordinationCommand("c", 1, new PutRequest(B("k"), B("v"))));

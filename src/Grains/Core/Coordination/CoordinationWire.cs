@@ -48,12 +48,18 @@ public static class CoordinationWire
     }
 
     /// <summary>The payload of a log entry for <paramref name="command"/>: the tag, then the command.</summary>
-    public static byte[] ToEntry(CoordinationCommand command)
+    public static byte[] ToEntry(CoordinationCommand command) => ToEntry(command.Encode());
+
+    /// <summary>
+    /// The payload of a log entry for a command already encoded (<see cref="CoordinationCommand.Encode"/>): the tag, then
+    /// those bytes as they are. The leader takes a client's command this way when it has nothing to add to it, instead
+    /// of encoding again what it decoded to check it. Checking is the caller's: the bytes are not decoded here.
+    /// </summary>
+    public static byte[] ToEntry(ReadOnlySpan<byte> encodedCommand)
     {
-        var encoded = command.Encode();
-        var entry = new byte[encoded.Length + 1];
+        var entry = new byte[encodedCommand.Length + 1];
         entry[0] = EntryTag;
-        encoded.CopyTo(entry, 1);
+        encodedCommand.CopyTo(entry.AsSpan(1));
         return entry;
     }
 

@@ -63,7 +63,11 @@ internal sealed partial class RaftReplicaGrain
                 $"Replica {_name}: {decoded.Request.GetType().Name}{where} is decided by the leader's clock and cannot be sent by a client.", nameof(command)),
             var other => other,
         };
-        return CoordinationWire.ToEntry(decoded with { Request = request });
+
+        // Most commands (puts, deletes, txns) carry nothing of the leader's: the client's bytes, checked, are the entry.
+        return ReferenceEquals(request, decoded.Request)
+            ? CoordinationWire.ToEntry(command)
+            : CoordinationWire.ToEntry(decoded with { Request = request });
     }
 
     /// <summary>
