@@ -123,7 +123,7 @@ internal static partial class BenchCommands
             throw new ClusterUnavailableException($"Cannot put to {system} at {bench.Endpoints}: {e.Status.StatusCode} {e.Status.Detail}", e);
         }
 
-        // The servers' CPU per operation, where they run here: found after the warm-up, so every connection is open.
+        // What the server processes spend per operation, where they run on this machine (nothing is sampled otherwise).
         var servers = ServerProcesses.Find(endpoints);
         var (puts, putUsage) = await MeasureAsync(servers, () => view.WithProgressAsync(
             $"{system} puts: {spec.Operations} by {spec.Clients} clients", spec.Operations, () => bench.Completed, () => bench.RunAsync(cancellationToken)));
@@ -139,8 +139,7 @@ internal static partial class BenchCommands
             return (await phase(), null);
         }
 
-        var (result, usage) = await servers.MeasureAsync(phase, r => r.Writes.Succeeded);
-        return (result, usage);
+        return await servers.MeasureAsync(phase, r => r.Writes.Succeeded);
     }
 
     internal static string KvMarkdown(IReadOnlyList<KvBenchRow> rows, string commandLine, bool spreadPerRequest = false)

@@ -21,6 +21,8 @@ internal sealed record ServerUsage(int Processes, double CpuMicrosPerOp, double?
 /// </summary>
 internal sealed class ServerProcesses
 {
+    private const string ProcRoot = "/proc";
+
     private readonly IReadOnlyList<int> _pids;
 
     private ServerProcesses(IReadOnlyList<int> pids) => _pids = pids;
@@ -29,7 +31,7 @@ internal sealed class ServerProcesses
     public IReadOnlyList<int> Pids => _pids;
 
     /// <summary>The processes on this machine listening on the endpoints' TCP ports, or null when none can be found.</summary>
-    public static ServerProcesses? Find(IReadOnlyList<Uri> endpoints, string procRoot = "/proc")
+    public static ServerProcesses? Find(IReadOnlyList<Uri> endpoints)
     {
         if (!OperatingSystem.IsLinux() || !endpoints.All(e => e.IsLoopback))
         {
@@ -40,14 +42,14 @@ internal sealed class ServerProcesses
         var inodes = new HashSet<long>();
         foreach (var table in new[] { "net/tcp", "net/tcp6" })
         {
-            var path = Path.Combine(procRoot, table);
+            var path = Path.Combine(ProcRoot, table);
             if (File.Exists(path))
             {
                 inodes.UnionWith(ListeningInodes(File.ReadLines(path), ports));
             }
         }
 
-        var pids = inodes.Count == 0 ? [] : OwnersOf(procRoot, inodes);
+        var pids = inodes.Count == 0 ? [] : OwnersOf(inodes);
         return pids.Count > 0 ? new ServerProcesses(pids) : null;
     }
 
@@ -80,10 +82,10 @@ internal sealed class ServerProcesses
     }
 
     // Every process with an open descriptor on one of the sockets (a listener forked or shared counts once per process).
-    private static List<int> OwnersOf(string procRoot, HashSet<long> inodes)
+    private static List<int> OwnersOf(HashSet<long> inodes)
     {
         var owners = new List<int>();
-        foreach (var directory in Directory.EnumerateDirectories(procRoot))
+        foreach (var directory in Directory.EnumerateDirectories(ProcRoot))
         {
             if (!int.TryParse(Path.GetFileName(directory), NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
             {
@@ -174,7 +176,7 @@ internal sealed class ServerProcesses
         string[] tasks;
         try
         {
-            tasks = Directory.GetDirectories($"/proc/{pid}/task");
+            tasks = Directory.GetDirectories(Path.Combine(ProcRoot, pid.ToString(CultureInfo.InvariantCulture), "task"));
         }
         catch (Exception e) when (e is UnauthorizedAccessException or IOException)
         {
