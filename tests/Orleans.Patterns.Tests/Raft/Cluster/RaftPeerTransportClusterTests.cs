@@ -72,12 +72,12 @@ public sealed class RaftPeerTransportClusterTests(ITestOutputHelper output) : IA
             Assert.True(Link(after[follower], leader).Sent - Link(before[follower], leader).Sent >= Writes, $"{follower} answered {leader} on the transport");
         }
 
-        foreach (var name in _names)
-        {
-            Assert.Equal("tcp", after[name].Transport);
-            Assert.Equal(before[name].SentThroughOrleans, after[name].SentThroughOrleans);
-            Assert.Equal(before[name].ReceivedThroughOrleans, after[name].ReceivedThroughOrleans);
-        }
+        // Nothing between the leader and a follower went as an Orleans call, either way. (A follower's own counters may
+        // move: one whose election timer fires on a loaded machine sends a pre-vote to the other follower, and the
+        // first message on a link not opened yet goes as a call while the connection opens.)
+        Assert.All(_names, name => Assert.Equal("tcp", after[name].Transport));
+        Assert.Equal(before[leader].SentThroughOrleans, after[leader].SentThroughOrleans);
+        Assert.Equal(before[leader].ReceivedThroughOrleans, after[leader].ReceivedThroughOrleans);
 
         // What `raft transport` prints: each replica with its endpoint, a row per peer with its link, and its Orleans calls.
         var console = new TestConsole();
