@@ -164,8 +164,7 @@ internal static partial class BenchCommands
             }
         }
 
-        var usages = rows.SelectMany(r => new[] { r.Ours, r.Etcd }).OfType<KvBenchRun>().Where(r => r.PutUsage is not null).ToList();
-        if (usages.Count > 0)
+        if (rows.Any(r => r.Ours.PutUsage is not null || r.Etcd?.PutUsage is not null))
         {
             text.AppendLine();
             text.AppendLine("What the server processes spent (those listening on the endpoints, this machine; CPU is user + system time):");
