@@ -59,8 +59,9 @@ public abstract class WalTestBase : IDisposable
     internal FileRaftStorage Open(
         long segmentBytes = FileRaftStorageOptions.DefaultSegmentBytes,
         Action? beforeFsync = null,
-        long preallocateBytes = FileRaftStorageOptions.DefaultPreallocateBytes) =>
-        new(Dir, new FileRaftStorageOptions { SegmentBytes = segmentBytes, BeforeFsync = beforeFsync, PreallocateBytes = preallocateBytes });
+        long preallocateBytes = FileRaftStorageOptions.DefaultPreallocateBytes,
+        bool writeOnCaller = false) =>
+        new(Dir, new FileRaftStorageOptions { SegmentBytes = segmentBytes, BeforeFsync = beforeFsync, PreallocateBytes = preallocateBytes, WriteOnCallerWhenIdle = writeOnCaller });
 
     internal string[] Segments() => [.. Directory.GetFiles(Dir, "*.wal").Order(StringComparer.Ordinal)];
 
