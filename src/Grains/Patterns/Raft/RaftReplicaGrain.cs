@@ -434,10 +434,11 @@ internal sealed partial class RaftReplicaGrain(
 
                 if (!ready.ToPersist.IsEmpty)
                 {
+                    // Timed from the hand-over: a write that finds the log writer idle is done before PersistAsync returns.
+                    var started = timeProvider.GetTimestamp();
                     var persisted = _storage.PersistAsync(ready.ToPersist, CancellationToken.None);
                     if (ready.ToPersist.MustSync)
                     {
-                        var started = timeProvider.GetTimestamp();
                         await persisted;
                         _timings.Persisted(timeProvider.GetElapsedTime(started));
                     }
