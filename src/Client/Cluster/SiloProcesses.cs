@@ -26,8 +26,8 @@ internal static partial class SiloProcesses
     /// silos share the machine's cores, each lightly loaded: with the default (one active worker per core), a worker
     /// that queues work while it runs wakes a sleeping one to take it, and that wake-up costs more than the work.
     /// With one, the running worker takes what it queued; the pool still adds workers when they raise throughput or
-    /// the queue starves. Measured with `bench kv` at 16 clients: 0.4–0.9× the CPU and 0.6–0.8× the context switches
-    /// per put (tests/Benchmarks/results/kv-vs-etcd.md).
+    /// the queue starves. Measured with `bench kv` at 16 clients, three alternated pairs: 0.73–0.82× the context
+    /// switches and 0.74–1.02× the CPU per put, 0.77–0.90× the CPU per read (tests/Benchmarks/results/kv-vs-etcd.md).
     /// </summary>
     public static void SetEnvironment(ProcessStartInfo start)
     {
