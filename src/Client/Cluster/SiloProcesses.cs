@@ -33,7 +33,7 @@ internal static partial class SiloProcesses
     {
         start.Environment["DOTNET_SYSTEM_CONSOLE_ALLOW_ANSI_COLOR_REDIRECTION"] = "false";
         start.Environment["Logging__Console__FormatterOptions__ColorBehavior"] = "Disabled";
-        if (string.IsNullOrEmpty(start.Environment.TryGetValue(MinWorkerThreadsVariable, out var set) ? set : null))
+        if (!start.Environment.TryGetValue(MinWorkerThreadsVariable, out var set) || string.IsNullOrEmpty(set))
         {
             start.Environment[MinWorkerThreadsVariable] = "1";
         }
