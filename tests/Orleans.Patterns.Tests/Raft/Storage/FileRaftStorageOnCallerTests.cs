@@ -44,21 +44,33 @@ public sealed class FileRaftStorageOnCallerTests : WalTestBase
     [Fact]
     public async Task Writes_arriving_during_a_callers_write_queue_for_the_writer_thread_and_share_its_next_fsync()
     {
-        using var gate = new FirstFsyncGate();
-        await using (var storage = Open(beforeFsync: gate.Hook, writeOnCaller: true))
+        using var inFsync = new SemaphoreSlim(0);
+        using var release = new SemaphoreSlim(0);
+        var first = true;
+        await using (var storage = Open(
+            beforeFsync: () =>
+            {
+                if (first)
+                {
+                    first = false;
+                    inFsync.Release();
+                    Assert.True(release.Wait(Patience), "the test never released the caller's fsync");
+                }
+            },
+            writeOnCaller: true))
         {
             storage.Recover();
             var fsyncs = storage.FsyncCount;
 
             // The first write blocks its caller inside the fsync; meanwhile two more arrive from this thread.
             var caller = Task.Run(() => storage.PersistAsync(Entries(Entry(1, 1)), default));
-            Assert.True(await gate.EnteredAsync());
+            Assert.True(await inFsync.WaitAsync(Patience));
             var second = storage.PersistAsync(Entries(Entry(2, 1)), default);
             var third = storage.PersistAsync(new PersistBatch(new HardState(1, null, 3), [Entry(3, 1)], null), default);
             Assert.False(second.IsCompleted);
             Assert.False(third.IsCompleted);
 
-            gate.Open();
+            release.Release();
             await caller.WaitAsync(Patience);
             await Task.WhenAll(second, third).WaitAsync(Patience);
 
@@ -99,48 +111,33 @@ public sealed class FileRaftStorageOnCallerTests : WalTestBase
     [Fact]
     public async Task Disposing_during_a_callers_write_waits_for_it_and_keeps_it()
     {
-        using var gate = new FirstFsyncGate();
-        var storage = Open(beforeFsync: gate.Hook, writeOnCaller: true);
+        using var inFsync = new SemaphoreSlim(0);
+        using var release = new SemaphoreSlim(0);
+        var first = true;
+        var storage = Open(
+            beforeFsync: () =>
+            {
+                if (first)
+                {
+                    first = false;
+                    inFsync.Release();
+                    Assert.True(release.Wait(Patience), "the test never released the caller's fsync");
+                }
+            },
+            writeOnCaller: true);
         storage.Recover();
 
         var caller = Task.Run(() => storage.PersistAsync(Entries(Entry(1, 1), Entry(2, 1)), default));
-        Assert.True(await gate.EnteredAsync());
+        Assert.True(await inFsync.WaitAsync(Patience));
         var disposed = storage.DisposeAsync().AsTask();
         await Task.Delay(50);
         Assert.False(disposed.IsCompleted);
 
-        gate.Open();
+        release.Release();
         await caller.WaitAsync(Patience);
         await disposed.WaitAsync(Patience);
 
         await using var reopened = Open();
         AssertEntries(reopened.Recover().Entries, 1, 2);
-    }
-
-    /// <summary>Holds the first fsync, on whichever thread runs it, until the test opens the gate.</summary>
-    private sealed class FirstFsyncGate : IDisposable
-    {
-        private readonly SemaphoreSlim _entered = new(0);
-        private readonly SemaphoreSlim _open = new(0);
-        private int _fsyncs;
-
-        public void Hook()
-        {
-            if (Interlocked.Increment(ref _fsyncs) == 1)
-            {
-                _entered.Release();
-                Assert.True(_open.Wait(Patience), "the test never opened the gate");
-            }
-        }
-
-        public Task<bool> EnteredAsync() => _entered.WaitAsync(Patience);
-
-        public void Open() => _open.Release();
-
-        public void Dispose()
-        {
-            _entered.Dispose();
-            _open.Dispose();
-        }
     }
 }

@@ -23,14 +23,12 @@ namespace Orleans.Patterns.Raft.Storage;
 /// </para>
 /// <para>
 /// Writes go through one dedicated writer thread: every call queued while an fsync is in flight is written in one
-/// go and covered by the next single fsync (group commit). With
-/// <see cref="FileRaftStorageOptions.WriteOnCallerWhenIdle"/> a write that finds the writer idle is written on the
-/// caller's thread instead, and only the calls that arrive meanwhile go to the writer thread; one group is written at a
-/// time either way, in the order the calls came. A group of batches that only move the commit index
+/// go and covered by the next single fsync (group commit). With <see cref="FileRaftStorageOptions.WriteOnCallerWhenIdle"/>
+/// a write that finds the writer idle is written on the caller's thread instead, and only the calls that arrive
+/// meanwhile go to the writer thread. A group of batches that only move the commit index
 /// (<see cref="PersistBatch.MustSync"/> false) is written without an fsync; the next fsync covers it, and so does
-/// starting a new segment or closing the storage, so only the tail of the last segment is ever unsynced. A failed
-/// write or fsync fails that group and every later call: after a failed fsync the kernel may have dropped the dirty
-/// pages, so only a restart and recovery can tell what is on disk.
+/// starting a new segment or closing the storage, so only the tail of the last segment is ever unsynced. A failed write or fsync fails that group and every later call: after a failed fsync the kernel
+/// may have dropped the dirty pages, so only a restart and recovery can tell what is on disk.
 /// </para>
 /// <para>
 /// The active segment is extended ahead of its writes (<see cref="FileRaftStorageOptions.PreallocateBytes"/>), so an

@@ -24,8 +24,8 @@ public sealed class FileRaftStorageOptions
     public long PreallocateBytes { get; init; } = DefaultPreallocateBytes;
 
     /// <summary>
-    /// Runs on the thread that wrote it after each write group that ended with an fsync, with how long the group's write
-    /// and fsync took (timed on <see cref="Time"/>): the disk's share of a Raft round. Must be quick and must not throw.
+    /// Runs on the thread that wrote it after each write group that ended with an fsync, with how long the group's write and
+    /// fsync took (timed on <see cref="Time"/>): the disk's share of a Raft round. Must be quick and must not throw.
     /// </summary>
     public Action<TimeSpan>? Synced { get; init; }
 
