@@ -59,9 +59,8 @@ public abstract class WalTestBase : IDisposable
     internal FileRaftStorage Open(
         long segmentBytes = FileRaftStorageOptions.DefaultSegmentBytes,
         Action? beforeFsync = null,
-        long preallocateBytes = FileRaftStorageOptions.DefaultPreallocateBytes,
-        bool writeOnCaller = false) =>
-        new(Dir, new FileRaftStorageOptions { SegmentBytes = segmentBytes, BeforeFsync = beforeFsync, PreallocateBytes = preallocateBytes, WriteOnCallerWhenIdle = writeOnCaller });
+        long preallocateBytes = FileRaftStorageOptions.DefaultPreallocateBytes) =>
+        new(Dir, new FileRaftStorageOptions { SegmentBytes = segmentBytes, BeforeFsync = beforeFsync, PreallocateBytes = preallocateBytes });
 
     internal string[] Segments() => [.. Directory.GetFiles(Dir, "*.wal").Order(StringComparer.Ordinal)];
 

@@ -24,25 +24,14 @@ public sealed class FileRaftStorageOptions
     public long PreallocateBytes { get; init; } = DefaultPreallocateBytes;
 
     /// <summary>
-    /// Runs on the thread that wrote it after each write group that ended with an fsync, with how long the group's write and
+    /// Runs on the writer thread after each write group that ended with an fsync, with how long the group's write and
     /// fsync took (timed on <see cref="Time"/>): the disk's share of a Raft round. Must be quick and must not throw.
     /// </summary>
     public Action<TimeSpan>? Synced { get; init; }
 
-    /// <summary>
-    /// Whether a write that finds the writer idle (nothing queued, nothing being written) is written and synced on the
-    /// caller's thread, <see cref="FileRaftStorage.PersistAsync"/> returning a completed task; writes that arrive while
-    /// one is being written still queue for the writer thread and share its next fsync. Off, every write is handed to
-    /// the writer thread and its completion back to the thread pool: two thread wake-ups per write on a lightly loaded
-    /// process, each costing more CPU than the write. On, the caller blocks for the fsync. A replica that waits for its
-    /// write before it goes on anyway (its Ready loop) loses nothing by blocking; a caller that must go on working
-    /// during the fsync keeps this off.
-    /// </summary>
-    public bool WriteOnCallerWhenIdle { get; init; }
-
     /// <summary>The clock that times <see cref="Synced"/>.</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
 
-    /// <summary>Test hook: runs on the thread that wrote a group, after the group is written and before its fsync.</summary>
+    /// <summary>Test hook: runs on the writer thread after a group is written and before its fsync.</summary>
     internal Action? BeforeFsync { get; init; }
 }
