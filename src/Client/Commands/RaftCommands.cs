@@ -165,7 +165,7 @@ internal static class RaftCommands
         {
             view.Console.Write(LatencyTable(replies));
             view.Note(replies.Values.OfType<RaftWritePathLatency>().Any(l => l.Stages.Count > 0)
-                ? "both ways over the wire: replication - append; the hand-off to the log writer and back (none when the replica wrote the group itself): persist - log sync"
+                ? "both ways over the wire: replication - append; the log writer's wake-up and the way back to the replica: persist - log sync"
                 : "no timings yet: write first (raft kv put, kv put, bench raft, bench kv); a replica keeps them from its start");
         });
 

@@ -426,7 +426,7 @@ internal sealed partial class RaftReplicaGrain(
 
                 if (!ready.ToPersist.IsEmpty)
                 {
-                    // Timed from the hand-over: a write that finds the log writer idle is done before PersistAsync returns.
+                    // Timed from the hand-over to the log, whether or not the write completes before PersistAsync returns.
                     var started = timeProvider.GetTimestamp();
                     var persisted = _storage.PersistAsync(ready.ToPersist, CancellationToken.None);
                     if (ready.ToPersist.MustSync)

@@ -5,7 +5,7 @@ namespace Orleans.Patterns.Raft;
 /// <summary>
 /// One replica's write-path stage timings: each is recorded to its <c>orleans_patterns.raft.*</c> histogram and kept,
 /// the most recent <c>window</c> of each stage in the replica's current role, for <see cref="IRaftReplicaGrain.GetWritePathLatency"/>. The log's
-/// writer thread records the syncs it does while the replica's turns record the rest, so every window takes a lock.
+/// writer thread records syncs while the replica's turns record the rest, so every window takes a lock.
 /// </summary>
 internal sealed class RaftWritePathTimings(string replica, PatternsMetrics metrics, int window = 1024)
 {
