@@ -42,10 +42,15 @@ internal static partial class BenchCommands
             DefaultValueFactory = _ => "client",
         };
         spread.AcceptOnlyFromAmong("client", "request");
+        var rounds = new Option<int>("--rounds")
+        {
+            Description = "Runs of each system at each client count (1-20). With --etcd, the order alternates each round (ours first, then etcd first) and the ratios are summarised as median and range: on a machine whose speed drifts, one pair can mislead.",
+            DefaultValueFactory = _ => 1,
+        };
         var clusterFile = ClusterCommands.ClusterFileOption();
         var command = new Command("kv", "Puts and linearizable reads through the silos' etcd API, against etcd in the same run: ops/s, p50/p99, ratios.")
         {
-            clients, ops, valueSize, keys, endpoints, etcd, output, warmUp, spread, clusterFile,
+            clients, ops, valueSize, keys, endpoints, etcd, output, warmUp, spread, rounds, clusterFile,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -54,6 +59,12 @@ internal static partial class BenchCommands
             if (warmSeconds is < 0 or > 600 or double.NaN)
             {
                 throw new UsageException($"--warmup {warmSeconds.ToString(CultureInfo.InvariantCulture)} must be between 0 and 600 seconds.");
+            }
+
+            var roundCount = parse.GetValue(rounds);
+            if (roundCount is < 1 or > 20)
+            {
+                throw new UsageException($"--rounds {roundCount.ToString(CultureInfo.InvariantCulture)} must be between 1 and 20.");
             }
 
             var specs = counts.Select(c => new PutBenchSpec(c, parse.GetValue(ops), parse.GetValue(valueSize), parse.GetValue(keys))).ToList();
@@ -68,9 +79,23 @@ internal static partial class BenchCommands
             var rows = new List<KvBenchRow>();
             foreach (var spec in specs)
             {
-                var mine = await RunKvAsync(view, "orleans", ours, spec, warm, perRequest, cancellationToken);
-                var theirs = baseline is null ? null : await RunKvAsync(view, "etcd", baseline, spec, warm, perRequest, cancellationToken);
-                rows.Add(new KvBenchRow(spec, mine, theirs));
+                for (var round = 1; round <= roundCount; round++)
+                {
+                    // Even rounds measure etcd first, so a machine that slows down or speeds up during a pair favours neither.
+                    KvBenchRun? theirs = null;
+                    if (baseline is not null && round % 2 == 0)
+                    {
+                        theirs = await RunKvAsync(view, "etcd", baseline, spec, warm, perRequest, cancellationToken);
+                    }
+
+                    var mine = await RunKvAsync(view, "orleans", ours, spec, warm, perRequest, cancellationToken);
+                    if (baseline is not null && round % 2 == 1)
+                    {
+                        theirs = await RunKvAsync(view, "etcd", baseline, spec, warm, perRequest, cancellationToken);
+                    }
+
+                    rows.Add(new KvBenchRow(spec, mine, theirs, round));
+                }
             }
 
             var markdown = KvMarkdown(rows, CommandLine(parse), perRequest);
@@ -145,14 +170,17 @@ internal static partial class BenchCommands
     internal static string KvMarkdown(IReadOnlyList<KvBenchRow> rows, string commandLine, bool spreadPerRequest = false)
     {
         var text = BenchMarkdown.Start(commandLine);
+        var multiRound = rows.Any(r => r.Round > 1);
+        var roundHeader = multiRound ? " round |" : "";
+        var roundRule = multiRound ? "---|" : "";
         text.AppendLine("Puts (acknowledged = committed on a quorum's disks and applied) and linearizable reads (etcd: a quorum read; ours:");
         text.AppendLine("on the leader, from its lease unless raft:lease_reads is false, else after a heartbeat round), C clients with one request");
         text.AppendLine(spreadPerRequest
             ? "in flight each, each client's requests spread round-robin over the endpoints (--spread request)."
             : "in flight each, clients spread round-robin over the endpoints, each keeping its own.");
         text.AppendLine();
-        text.AppendLine("| clients | system | puts/s | put p50 ms | put p99 ms | failed | reads/s | read p50 ms | read p99 ms | failed |");
-        text.AppendLine("|---|---|---|---|---|---|---|---|---|---|");
+        text.AppendLine($"| clients |{roundHeader} system | puts/s | put p50 ms | put p99 ms | failed | reads/s | read p50 ms | read p99 ms | failed |");
+        text.AppendLine($"|---|{roundRule}---|---|---|---|---|---|---|---|---|");
         foreach (var row in rows)
         {
             foreach (var run in new[] { row.Ours, row.Etcd }.OfType<KvBenchRun>())
@@ -160,7 +188,7 @@ internal static partial class BenchCommands
                 var p = run.Puts.Writes;
                 var r = run.Reads.Writes;
                 text.AppendLine(CultureInfo.InvariantCulture,
-                    $"| {row.Spec.Clients} | {run.System} | {F0(p.OpsPerSecond)} | {F2(p.PercentileMs(50))} | {F2(p.PercentileMs(99))} | {p.Failed} | {F0(r.OpsPerSecond)} | {F2(r.PercentileMs(50))} | {F2(r.PercentileMs(99))} | {r.Failed} |");
+                    $"| {Key(row, multiRound)} | {run.System} | {F0(p.OpsPerSecond)} | {F2(p.PercentileMs(50))} | {F2(p.PercentileMs(99))} | {p.Failed} | {F0(r.OpsPerSecond)} | {F2(r.PercentileMs(50))} | {F2(r.PercentileMs(99))} | {r.Failed} |");
             }
         }
 
@@ -169,8 +197,8 @@ internal static partial class BenchCommands
             text.AppendLine();
             text.AppendLine("What the server processes spent (those listening on the endpoints, this machine; CPU is user + system time):");
             text.AppendLine();
-            text.AppendLine("| clients | system | processes | put CPU µs/op | put context switches/op | read CPU µs/op | read context switches/op |");
-            text.AppendLine("|---|---|---|---|---|---|---|");
+            text.AppendLine($"| clients |{roundHeader} system | processes | put CPU µs/op | put context switches/op | read CPU µs/op | read context switches/op |");
+            text.AppendLine($"|---|{roundRule}---|---|---|---|---|---|");
             foreach (var row in rows)
             {
                 foreach (var run in new[] { row.Ours, row.Etcd }.OfType<KvBenchRun>().Where(r => r.PutUsage is not null))
@@ -178,7 +206,7 @@ internal static partial class BenchCommands
                     var p = run.PutUsage!;
                     var r = run.ReadUsage!;
                     text.AppendLine(CultureInfo.InvariantCulture,
-                        $"| {row.Spec.Clients} | {run.System} | {p.Processes} | {F0(p.CpuMicrosPerOp)} | {Switches(p)} | {F0(r.CpuMicrosPerOp)} | {Switches(r)} |");
+                        $"| {Key(row, multiRound)} | {run.System} | {p.Processes} | {F0(p.CpuMicrosPerOp)} | {Switches(p)} | {F0(r.CpuMicrosPerOp)} | {Switches(r)} |");
                 }
             }
         }
@@ -188,15 +216,29 @@ internal static partial class BenchCommands
             text.AppendLine();
             text.AppendLine("Ratios, ours / etcd (puts/s: higher is better; latencies: lower is better):");
             text.AppendLine();
-            text.AppendLine("| clients | puts/s | put p99 | read p50 | put CPU/op |");
-            text.AppendLine("|---|---|---|---|---|");
+            text.AppendLine($"| clients |{roundHeader} puts/s | put p99 | read p50 | put CPU/op |");
+            text.AppendLine($"|---|{roundRule}---|---|---|---|");
             foreach (var row in rows.Where(r => r.Etcd is not null))
             {
-                var ours = row.Ours;
-                var etcd = row.Etcd!;
-                var cpu = ours.PutUsage is { } o && etcd.PutUsage is { } e ? Ratio(o.CpuMicrosPerOp, e.CpuMicrosPerOp) : "-";
+                var ratios = KvRatios.Of(row);
                 text.AppendLine(CultureInfo.InvariantCulture,
-                    $"| {row.Spec.Clients} | {Ratio(ours.Puts.Writes.OpsPerSecond, etcd.Puts.Writes.OpsPerSecond)} | {Ratio(ours.Puts.Writes.PercentileMs(99), etcd.Puts.Writes.PercentileMs(99))} | {Ratio(ours.Reads.Writes.PercentileMs(50), etcd.Reads.Writes.PercentileMs(50))} | {cpu} |");
+                    $"| {Key(row, multiRound)} | {RatioText(ratios.Puts)} | {RatioText(ratios.PutP99)} | {RatioText(ratios.ReadP50)} | {(ratios.PutCpu is { } cpu ? RatioText(cpu) : "-")} |");
+            }
+        }
+
+        if (multiRound && rows.Any(r => r.Etcd is not null))
+        {
+            text.AppendLine();
+            text.AppendLine("Ratios across the rounds, median (lowest-highest):");
+            text.AppendLine();
+            text.AppendLine("| clients | rounds | puts/s | put p99 | read p50 | put CPU/op |");
+            text.AppendLine("|---|---|---|---|---|---|");
+            foreach (var group in rows.Where(r => r.Etcd is not null).GroupBy(r => r.Spec.Clients))
+            {
+                var ratios = group.Select(KvRatios.Of).ToList();
+                var cpu = ratios.Where(r => r.PutCpu is not null).Select(r => r.PutCpu!.Value).ToList();
+                text.AppendLine(CultureInfo.InvariantCulture,
+                    $"| {group.Key} | {ratios.Count} | {Summary(ratios.Select(r => r.Puts))} | {Summary(ratios.Select(r => r.PutP99))} | {Summary(ratios.Select(r => r.ReadP50))} | {(cpu.Count > 0 ? Summary(cpu) : "-")} |");
             }
         }
 
@@ -206,7 +248,24 @@ internal static partial class BenchCommands
     private static string Switches(ServerUsage usage) =>
         usage.ContextSwitchesPerOp is { } perOp ? perOp.ToString("0.0", CultureInfo.InvariantCulture) : "-";
 
-    private static string Ratio(double ours, double theirs) => theirs > 0 ? (ours / theirs).ToString("0.00", CultureInfo.InvariantCulture) : "-";
+    private static string RatioText(double ratio) => double.IsFinite(ratio) ? F2(ratio) : "-";
+
+    private static string Key(KvBenchRow row, bool multiRound) =>
+        multiRound ? string.Create(CultureInfo.InvariantCulture, $"{row.Spec.Clients} | {row.Round}") : row.Spec.Clients.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>The median of <paramref name="values"/> and their range, as <c>1.23 (1.01-1.40)</c>; a dash for none or for ratios that could not be taken.</summary>
+    internal static string Summary(IEnumerable<double> values)
+    {
+        var sorted = values.Where(double.IsFinite).Order().ToList();
+        if (sorted.Count == 0)
+        {
+            return "-";
+        }
+
+        var middle = sorted.Count / 2;
+        var median = sorted.Count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+        return string.Create(CultureInfo.InvariantCulture, $"{F2(median)} ({F2(sorted[0])}-{F2(sorted[^1])})");
+    }
 }
 
 /// <summary>One system's puts and reads at one client count.</summary>
@@ -219,4 +278,25 @@ internal static partial class BenchCommands
 internal sealed record KvBenchRun(string System, string Endpoints, PutBenchResult Puts, PutBenchResult Reads, ServerUsage? PutUsage = null, ServerUsage? ReadUsage = null);
 
 /// <summary>One client count: ours, and etcd's when a baseline was given.</summary>
-internal sealed record KvBenchRow(PutBenchSpec Spec, KvBenchRun Ours, KvBenchRun? Etcd);
+/// <param name="Spec">The client count and workload.</param>
+/// <param name="Ours">The silos' run.</param>
+/// <param name="Etcd">etcd's run, when a baseline was given.</param>
+/// <param name="Round">Which round of <c>--rounds</c> (1 for a single round).</param>
+internal sealed record KvBenchRow(PutBenchSpec Spec, KvBenchRun Ours, KvBenchRun? Etcd, int Round = 1);
+
+/// <summary>One row's ratios, ours / etcd; NaN where etcd's figure is zero (no ratio to take).</summary>
+internal readonly record struct KvRatios(double Puts, double PutP99, double ReadP50, double? PutCpu)
+{
+    public static KvRatios Of(KvBenchRow row)
+    {
+        var ours = row.Ours;
+        var etcd = row.Etcd ?? throw new ArgumentException("The row has no etcd run to compare with.", nameof(row));
+        return new KvRatios(
+            Divide(ours.Puts.Writes.OpsPerSecond, etcd.Puts.Writes.OpsPerSecond),
+            Divide(ours.Puts.Writes.PercentileMs(99), etcd.Puts.Writes.PercentileMs(99)),
+            Divide(ours.Reads.Writes.PercentileMs(50), etcd.Reads.Writes.PercentileMs(50)),
+            ours.PutUsage is { } o && etcd.PutUsage is { } e ? Divide(o.CpuMicrosPerOp, e.CpuMicrosPerOp) : null);
+    }
+
+    private static double Divide(double ours, double theirs) => theirs > 0 ? ours / theirs : double.NaN;
+}
