@@ -196,7 +196,9 @@ public sealed class ShardingClusterTests(ITestOutputHelper output) : IAsyncLifet
             }
             catch (StaleShardEpochException e) when (attempt < 5)
             {
-                output.WriteLine($"epoch {epoch} refused, the silo routes by {e.CurrentEpoch}; retrying with it");
+                var views = await Task.WhenAll(Initial.Select(s => _cluster.Client.GetPinnedGrain<IShardHostGrain>(s).GetMap()));
+                output.WriteLine($"epoch {epoch} refused, the silo routes by {e.CurrentEpoch}; retrying with it. Maps now: "
+                    + string.Join("; ", views.Select((v, i) => $"{Initial[i]}: {(v is null ? "none" : $"epoch {v.Epoch} [{string.Join(",", ShardMapCodec.Decode(v.Encoded).Members)}]")}")));
                 Assert.True(e.CurrentEpoch > epoch, $"refused epoch {epoch} in favour of {e.CurrentEpoch}");
                 epoch = e.CurrentEpoch;
             }
