@@ -238,7 +238,7 @@ internal static partial class BenchCommands
                 var ratios = group.Select(KvRatios.Of).ToList();
                 var cpu = ratios.Where(r => r.PutCpu is not null).Select(r => r.PutCpu!.Value).ToList();
                 text.AppendLine(CultureInfo.InvariantCulture,
-                    $"| {group.Key} | {ratios.Count} | {Summary(ratios.Select(r => r.Puts))} | {Summary(ratios.Select(r => r.PutP99))} | {Summary(ratios.Select(r => r.ReadP50))} | {(cpu.Count > 0 ? Summary(cpu) : "-")} |");
+                    $"| {group.Key} | {ratios.Count} | {MedianAndRange(ratios.Select(r => r.Puts))} | {MedianAndRange(ratios.Select(r => r.PutP99))} | {MedianAndRange(ratios.Select(r => r.ReadP50))} | {(cpu.Count > 0 ? MedianAndRange(cpu) : "-")} |");
             }
         }
 
@@ -254,7 +254,7 @@ internal static partial class BenchCommands
         multiRound ? string.Create(CultureInfo.InvariantCulture, $"{row.Spec.Clients} | {row.Round}") : row.Spec.Clients.ToString(CultureInfo.InvariantCulture);
 
     /// <summary>The median of <paramref name="values"/> and their range, as <c>1.23 (1.01-1.40)</c>; a dash for none or for ratios that could not be taken.</summary>
-    internal static string Summary(IEnumerable<double> values)
+    internal static string MedianAndRange(IEnumerable<double> values)
     {
         var sorted = values.Where(double.IsFinite).Order().ToList();
         if (sorted.Count == 0)

@@ -46,9 +46,9 @@ public sealed class KvBenchMarkdownTests
     [Fact]
     public void The_median_of_an_even_count_is_the_mean_of_the_middle_two_and_ratios_not_taken_are_left_out()
     {
-        Assert.Equal("1.25 (1.00-2.00)", BenchCommands.Summary([2.0, 1.0, 1.5, 1.0]));
-        Assert.Equal("1.00 (1.00-1.00)", BenchCommands.Summary([double.NaN, 1.0]));
-        Assert.Equal("-", BenchCommands.Summary([double.NaN]));
+        Assert.Equal("1.25 (1.00-2.00)", BenchCommands.MedianAndRange([2.0, 1.0, 1.5, 1.0]));
+        Assert.Equal("1.00 (1.00-1.00)", BenchCommands.MedianAndRange([double.NaN, 1.0]));
+        Assert.Equal("-", BenchCommands.MedianAndRange([double.NaN]));
     }
 
     private static KvBenchRow Row(int round, double oursPuts, double etcdPuts, double oursP99Ms, double etcdP99Ms) =>

@@ -183,8 +183,8 @@ public sealed class ShardingClusterTests(ITestOutputHelper output) : IAsyncLifet
         var map = await WaitForAgreedMapAsync(Initial.ToList());
         var user = _cluster.Client.GetUser("stale-epoch-user", UserPlacement.Sharded);
 
-        // The map may move on between reading it and calling (a silo briefly suspected on a loaded machine makes a new
-        // epoch): the refusal names the epoch to retry with, and a refused call did nothing.
+        // The map may move on between reading it and calling (it did once in CI, on a loaded machine): the refusal names
+        // the epoch to retry with, a refused call did nothing, and the maps printed say which members the new epoch has.
         var epoch = map.Epoch;
         for (var attempt = 1; ; attempt++)
         {
