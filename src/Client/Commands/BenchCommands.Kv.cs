@@ -262,9 +262,7 @@ internal static partial class BenchCommands
             return "-";
         }
 
-        var middle = sorted.Count / 2;
-        var median = sorted.Count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-        return string.Create(CultureInfo.InvariantCulture, $"{F2(median)} ({F2(sorted[0])}-{F2(sorted[^1])})");
+        return string.Create(CultureInfo.InvariantCulture, $"{F2(SortedValues.Median(sorted))} ({F2(sorted[0])}-{F2(sorted[^1])})");
     }
 }
 

@@ -11,7 +11,6 @@ internal readonly record struct NearestRank(double Median, double Percentile, do
             return new NearestRank(double.NaN, double.NaN, double.NaN, 0);
         }
 
-        var median = sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
-        return new NearestRank(median, sorted[(int)Math.Ceiling(fraction * sorted.Length) - 1], sorted[^1], sorted.Length);
+        return new NearestRank(SortedValues.Median(sorted), sorted[(int)Math.Ceiling(fraction * sorted.Length) - 1], sorted[^1], sorted.Length);
     }
 }

@@ -76,8 +76,6 @@ internal sealed record PlacementComparison(IReadOnlyList<PlacementComparison.Row
     private static double Median(IEnumerable<double> values)
     {
         var sorted = values.Order().ToArray();
-        return sorted.Length == 0 ? 0 : sorted.Length % 2 == 1
-            ? sorted[sorted.Length / 2]
-            : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
+        return sorted.Length == 0 ? 0 : SortedValues.Median(sorted);
     }
 }
