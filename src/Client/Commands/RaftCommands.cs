@@ -164,6 +164,11 @@ internal static class RaftCommands
         replies =>
         {
             view.Console.Write(LatencyTable(replies));
+            if (GatheringNote(replies) is { } gathering)
+            {
+                view.Note(gathering);
+            }
+
             view.Note(replies.Values.OfType<RaftWritePathLatency>().Any(l => l.Stages.Count > 0)
                 ? "both ways over the wire: replication - append; the log writer's wake-up and the way back to the replica: persist - log sync"
                 : "no timings yet: write first (raft kv put, kv put, bench raft, bench kv); a replica keeps them from its start");
@@ -188,6 +193,16 @@ internal static class RaftCommands
             return ClientApp.ExitOk;
         });
         return command;
+    }
+
+    /// <summary>How many fronts' batches the leaders' gathered rounds carried, replica by replica; null when none gathered any.</summary>
+    internal static string? GatheringNote(IReadOnlyDictionary<string, object> replies)
+    {
+        var gathered = replies.Values.OfType<RaftWritePathLatency>().Where(l => l.GatheredRounds > 0).OrderBy(l => l.Node, StringComparer.Ordinal).ToList();
+        return gathered.Count == 0
+            ? null
+            : "gathered rounds (raft:gather_wait): " + string.Join("; ", gathered.Select(l => string.Create(
+                CultureInfo.InvariantCulture, $"{l.Node} {l.GatheredRounds:N0} rounds carried {l.GatheredBatches:N0} batches, {(double)l.GatheredBatches / l.GatheredRounds:0.00} per round")));
     }
 
     /// <summary>One row per replica and stage, leader's stages first in the order a write meets them; unreachable replicas say why.</summary>

@@ -128,6 +128,7 @@ public static class SiloHost
                 o.RemovalGracePeriod = settings.Raft.RemovalGracePeriod ?? o.RemovalGracePeriod;
                 o.SnapshotEveryEntries = settings.Raft.SnapshotEveryEntries ?? o.SnapshotEveryEntries;
                 o.LeaseReads = settings.Raft.LeaseReads ?? o.LeaseReads;
+                o.GatherWait = settings.Raft.GatherWait ?? o.GatherWait;
                 o.PeerTransport = settings.Raft.PeerTransport ?? o.PeerTransport;
                 o.PeerTransportPort = settings.Raft.PeerTransportPort ?? o.PeerTransportPort;
                 o.CoordinationRetention = coordination.AutoCompactionRetention;

@@ -103,6 +103,9 @@ public sealed class RaftReplicaSettings
     /// <summary>Applied entries between two snapshots (the log is cut behind each); empty: 10,000.</summary>
     [ConfigurationKeyName("snapshot_every_entries")] public int? SnapshotEveryEntries { get; set; }
 
+    /// <summary>How long the leader waits for the fronts of a settled round before proposing the next; 0 turns gathering off; empty: 8 ms.</summary>
+    [ConfigurationKeyName("gather_wait")] public TimeSpan? GatherWait { get; set; }
+
     /// <summary>Serve linearizable reads from the leader's lease (true) or after a heartbeat round each (false); empty: true.</summary>
     [ConfigurationKeyName("lease_reads")] public bool? LeaseReads { get; set; }
 
@@ -312,6 +315,11 @@ internal sealed record HostSettings(
         if (Raft.SnapshotEveryEntries is { } every)
         {
             Require(every is >= 100 and <= 10_000_000, "raft:snapshot_every_entries", every.ToString(CultureInfo.InvariantCulture), "must be between 100 and 10000000");
+        }
+
+        if (Raft.GatherWait is { } gather)
+        {
+            Require(gather >= TimeSpan.Zero && gather <= TimeSpan.FromMilliseconds(100), "raft:gather_wait", Format(gather), "must be between 0 (off) and 100ms");
         }
 
         if (Raft.PeerTransportPort is { } port)

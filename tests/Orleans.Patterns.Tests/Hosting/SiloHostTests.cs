@@ -61,6 +61,8 @@ public sealed class SiloHostTests(ITestOutputHelper output) : IDisposable
     [InlineData("--raft:snapshot_every_entries", "10", "raft:snapshot_every_entries")]
     [InlineData("--raft:snapshot_every_entries", "many", "raft:snapshot_every_entries")]
     [InlineData("--raft:lease_reads", "sometimes", "raft:lease_reads")]
+    [InlineData("--raft:gather_wait", "1s", "raft:gather_wait")]
+    [InlineData("--raft:gather_wait", "a while", "raft:gather_wait")]
     [InlineData("--raft:peer_transport", "udp", "raft:peer_transport")]
     [InlineData("--raft:peer_transport_port", "70000", "raft:peer_transport_port")]
     [InlineData("--raft:peer_transport_port", "any", "raft:peer_transport_port")]
@@ -184,6 +186,23 @@ public sealed class SiloHostTests(ITestOutputHelper output) : IDisposable
         var options = defaults.Services.GetRequiredService<IOptions<RaftReplicaOptions>>().Value;
         Assert.True(options.LeaseReads);
         Assert.Equal(TimeSpan.FromMilliseconds(240), options.LeaseDuration);
+    }
+
+    [Fact]
+    public async Task The_gather_wait_reaches_the_replica_options_zero_turns_it_off_and_the_default_is_eight_milliseconds()
+    {
+        await using (var app = await SiloHost.BuildAsync(["--raft:gather_wait", "0"], CancellationToken.None))
+        {
+            Assert.Equal(TimeSpan.Zero, app.Services.GetRequiredService<IOptions<RaftReplicaOptions>>().Value.GatherWait);
+        }
+
+        await using (var app = await SiloHost.BuildAsync(["--raft:gather_wait", "20ms"], CancellationToken.None))
+        {
+            Assert.Equal(TimeSpan.FromMilliseconds(20), app.Services.GetRequiredService<IOptions<RaftReplicaOptions>>().Value.GatherWait);
+        }
+
+        await using var defaults = await SiloHost.BuildAsync([], CancellationToken.None);
+        Assert.Equal(TimeSpan.FromMilliseconds(8), defaults.Services.GetRequiredService<IOptions<RaftReplicaOptions>>().Value.GatherWait);
     }
 
     [Fact]

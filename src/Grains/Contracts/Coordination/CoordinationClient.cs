@@ -41,8 +41,8 @@ public sealed class CoordinationClient
         _freeSessions = new SemaphoreSlim(sessions, sessions);
         Writes = new RaftWriteBatcher<byte[], byte[]>(
             _router,
-            async (replica, commands) => (await replica.CoordinateBatch(new CoordinationBatch(commands))).Results,
-            (replica, command) => replica.Coordinate(command));
+            async (replica, commands) => (await replica.CoordinateBatch(new CoordinationBatch(commands, clientId))).Results,
+            async (replica, command) => (await replica.CoordinateBatch(new CoordinationBatch([command], clientId))).Results[0]);
     }
 
     /// <summary>How the sessions' concurrent writes travel to the leader: coalesced into batches, tunable there.</summary>

@@ -174,9 +174,13 @@ public sealed record KvWriteBatch([property: Id(0)] IReadOnlyList<KvWrite> Write
 [GenerateSerializer, Immutable, Alias("patterns.raft.kv-write-batch-result")]
 public sealed record KvWriteBatchResult([property: Id(0)] IReadOnlyList<KvWriteResult> Results);
 
-/// <summary>Encoded coordination commands of several sessions for one proposal round (<see cref="IRaftReplicaGrain.CoordinateBatch"/>).</summary>
+/// <summary>
+/// Encoded coordination commands of several sessions for one proposal round (<see cref="IRaftReplicaGrain.CoordinateBatch"/>).
+/// <see cref="Origin"/> names the front that sends it (one per client instance, unique and never reused), so the leader
+/// can gather the batches of all fronts into shared rounds; null: an anonymous caller.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("patterns.raft.coordination-batch")]
-public sealed record CoordinationBatch([property: Id(0)] IReadOnlyList<byte[]> Commands);
+public sealed record CoordinationBatch([property: Id(0)] IReadOnlyList<byte[]> Commands, [property: Id(1)] string? Origin = null);
 
 /// <summary>The encoded results of a <see cref="CoordinationBatch"/>, in its order.</summary>
 [GenerateSerializer, Immutable, Alias("patterns.raft.coordination-batch-result")]
@@ -270,11 +274,18 @@ public sealed record RaftPeerLinkStatus(
     [property: Id(4)] long Received,
     [property: Id(5)] long DroppedByChaos);
 
+/// <summary>
+/// A replica's write-path timings (<see cref="IRaftReplicaGrain.GetWritePathLatency"/>), and how many rounds its
+/// gathering of the fronts' coordination batches released since it started, with the batches they carried (their
+/// ratio is how many fronts shared a round; both 0 when gathering is off or it never led).
+/// </summary>
 [GenerateSerializer, Immutable, Alias("patterns.raft.write-path-latency")]
 public sealed record RaftWritePathLatency(
     [property: Id(0)] string Node,
     [property: Id(1)] string Role,
-    [property: Id(2)] IReadOnlyList<RaftStageLatency> Stages);
+    [property: Id(2)] IReadOnlyList<RaftStageLatency> Stages,
+    [property: Id(3)] long GatheredRounds = 0,
+    [property: Id(4)] long GatheredBatches = 0);
 
 [GenerateSerializer, Immutable, Alias("patterns.raft.state-digest")]
 public sealed record RaftStateDigest(
@@ -288,8 +299,15 @@ public sealed record RaftStateDigest(
 public sealed class NotLeaderException : OrleansException
 {
     public NotLeaderException(string node, string? leaderHint)
-        : base(leaderHint is null ? $"Replica {node} is not the leader and knows no leader yet." : $"Replica {node} is not the leader; try {leaderHint}.")
+        : this(node, leaderHint, leaderHint is null ? $"Replica {node} is not the leader and knows no leader yet." : $"Replica {node} is not the leader; try {leaderHint}.")
     {
+    }
+
+    /// <summary>A refusal that says why in its own words (a leader handing over office takes no requests either).</summary>
+    public NotLeaderException(string node, string? leaderHint, string message)
+        : base(message)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(node);
         LeaderHint = leaderHint;
     }
 

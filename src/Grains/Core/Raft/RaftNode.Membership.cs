@@ -75,9 +75,9 @@ public sealed partial class RaftNode
             return new RequestOutcome.NotLeader(Leader);
         }
 
-        if (leader.Transferee is not null)
+        if (leader.Transferee is { } transferee)
         {
-            return new RequestOutcome.Rejected("leadership transfer in progress");
+            return new RequestOutcome.Transferring(transferee);
         }
 
         if (leader.PendingConfigIndex > _commit)

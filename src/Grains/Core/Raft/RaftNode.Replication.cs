@@ -15,10 +15,10 @@ public sealed partial class RaftNode
             return new RequestOutcome.NotLeader(Leader);
         }
 
-        if (leader.Transferee is not null)
+        if (leader.Transferee is { } transferee)
         {
             // Thesis §3.10: the leader stops taking requests while it hands leadership over.
-            return new RequestOutcome.Rejected("leadership transfer in progress");
+            return new RequestOutcome.Transferring(transferee);
         }
 
         var entry = AppendEntry(EntryKind.Command, command);

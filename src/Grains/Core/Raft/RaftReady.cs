@@ -28,8 +28,15 @@ public abstract record RequestOutcome
     /// <summary>This replica does not lead; <paramref name="LeaderHint"/> is the leader it last heard from, if any.</summary>
     public sealed record NotLeader(NodeId? LeaderHint) : RequestOutcome;
 
-    /// <summary>This replica leads but cannot take the request now (a transfer or configuration change under way, …).</summary>
+    /// <summary>This replica leads but cannot take the request now (a configuration change under way, …).</summary>
     public sealed record Rejected(string Reason) : RequestOutcome;
+
+    /// <summary>
+    /// This replica leads but is handing leadership to <paramref name="Transferee"/> (thesis §3.10) and takes no
+    /// requests until the transfer ends, either way within an election timeout: a client retries shortly, wherever the
+    /// leader is by then.
+    /// </summary>
+    public sealed record Transferring(NodeId Transferee) : RequestOutcome;
 }
 
 /// <summary>

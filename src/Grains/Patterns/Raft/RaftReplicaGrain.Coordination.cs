@@ -22,7 +22,7 @@ internal sealed partial class RaftReplicaGrain
     public async Task<byte[]> Coordinate(byte[] command)
     {
         ArgumentNullException.ThrowIfNull(command);
-        return CoordinationWire.EncodeResult((await ProposeManyAsync([ToEntry(command, "")], _pendingCoordination, "take the coordination command"))[0]);
+        return CoordinationWire.EncodeResult((await ProposeCoordinationAsync(null, [ToEntry(command, "")]))[0]);
     }
 
     public async Task<CoordinationBatchResult> CoordinateBatch(CoordinationBatch batch)
@@ -36,7 +36,7 @@ internal sealed partial class RaftReplicaGrain
             entries[i] = ToEntry(batch.Commands[i] ?? throw new ArgumentException($"Replica {_name}: command {i} of the batch is missing.", nameof(batch)), $" (command {i} of the batch)");
         }
 
-        var results = await ProposeManyAsync(entries, _pendingCoordination, "take the coordination commands");
+        var results = await ProposeCoordinationAsync(batch.Origin, entries);
         return new CoordinationBatchResult([.. results.Select(CoordinationWire.EncodeResult)]);
     }
 

@@ -143,6 +143,7 @@ internal sealed partial class RaftReplicaGrain(
                 new GrainTimerCreationOptions(TimeSpan.Zero, _options.MembershipCheckInterval) { Interleave = true, KeepAlive = true });
         }
 
+        StartGathering();
         _transport?.Attach(_name, GrainContext, DeliverFromPeer);
         return Task.CompletedTask;
     }
@@ -274,7 +275,7 @@ internal sealed partial class RaftReplicaGrain(
     }
 
     public Task<RaftWritePathLatency> GetWritePathLatency() =>
-        Task.FromResult(new RaftWritePathLatency(_name, _node.Role.ToString(), _timings.Snapshot()));
+        Task.FromResult(new RaftWritePathLatency(_name, _node.Role.ToString(), _timings.Snapshot(), GatheredRounds.Rounds, GatheredRounds.Batches));
 
     public Task<RaftMembershipStatus> GetMembershipStatus() => Task.FromResult(new RaftMembershipStatus(
         _name,
@@ -299,6 +300,9 @@ internal sealed partial class RaftReplicaGrain(
     {
         RequestOutcome.Accepted accepted => accepted,
         RequestOutcome.NotLeader notLeader => throw new NotLeaderException(_name, notLeader.LeaderHint?.Value),
+        // No hint: the transferee does not lead yet, so the caller pauses and asks around rather than bounce between the two.
+        RequestOutcome.Transferring transferring => throw new NotLeaderException(
+            _name, null, $"Replica {_name} is handing leadership to {transferring.Transferee.Value} and takes no requests until that ends; retry shortly."),
         RequestOutcome.Rejected rejected => throw new InvalidOperationException($"Replica {_name} cannot {what} now: {rejected.Reason}"),
         _ => throw new InvalidOperationException($"Replica {_name}: unknown outcome {outcome} for '{what}'."),
     };
@@ -382,9 +386,15 @@ internal sealed partial class RaftReplicaGrain(
             ReplicaSetActionKind.RemoveNode => _node.RemoveNode(plan.Node!.Value),
             _ => null,
         };
-        if (outcome is RequestOutcome.Rejected rejected)
+        var deferred = outcome switch
         {
-            LogPlanDeferred(_name, plan.Kind.ToString(), plan.Node?.Value, rejected.Reason);
+            RequestOutcome.Rejected rejected => rejected.Reason,
+            RequestOutcome.Transferring transferring => $"leadership transfer to {transferring.Transferee.Value} in progress",
+            _ => null,
+        };
+        if (deferred is not null)
+        {
+            LogPlanDeferred(_name, plan.Kind.ToString(), plan.Node?.Value, deferred);
         }
 
         return outcome is RequestOutcome.Accepted ? DrainAsync() : Task.CompletedTask;
@@ -592,6 +602,7 @@ internal sealed partial class RaftReplicaGrain(
         if (applied)
         {
             SignalApplied();
+            SettleGatheredRound();
         }
     }
 
@@ -702,6 +713,7 @@ internal sealed partial class RaftReplicaGrain(
         }
 
         _pendingCoordination.Clear();
+        RefuseGathered();
         _housekeepingIndex = 0;
         DropLeaseRenewals();
 

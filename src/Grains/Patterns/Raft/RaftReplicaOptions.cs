@@ -51,6 +51,17 @@ public sealed class RaftReplicaOptions
     /// <summary>The port the Tcp peer transport listens on, on the silo's own address; 0 takes any free port (peers ask where).</summary>
     public int PeerTransportPort { get; set; }
 
+    /// <summary>
+    /// How long a leader holds the coordination batches that arrive after a round settled, waiting for the fronts that
+    /// round carried to send their next ones, so that all fronts share one round (<see cref="ProposalGathering{T}"/>);
+    /// batches that arrive while a round is out are held for it too, and a wait ends as soon as every awaited front is
+    /// back. Zero turns gathering off: each batch is proposed as it arrives, a round of its own. On a local 3-silo
+    /// cluster with 16 clients over the three etcd endpoints, 8 ms gave 0.6–0.8× the silos' CPU per put of no
+    /// gathering, with a lower p99, in four alternated pairs; 2 ms was shorter than a front's whole cycle there (answer,
+    /// clients' next requests, the front's own linger, the call back) and gathered almost nothing.
+    /// </summary>
+    public TimeSpan GatherWait { get; set; } = TimeSpan.FromMilliseconds(8);
+
     /// <summary>How often the replica's timer drives the core's clock.</summary>
     public TimeSpan TickInterval { get; set; } = TimeSpan.FromMilliseconds(10);
 
@@ -110,6 +121,9 @@ public enum RaftPeerTransportKind
 
 internal sealed class RaftReplicaOptionsValidator : IValidateOptions<RaftReplicaOptions>
 {
+    /// <summary>The longest <see cref="RaftReplicaOptions.GatherWait"/>: a front that stops writing costs the others up to that once.</summary>
+    public static readonly TimeSpan MaxGatherWait = TimeSpan.FromMilliseconds(100);
+
     public ValidateOptionsResult Validate(string? name, RaftReplicaOptions options)
     {
         var failures = new List<string>();
@@ -131,6 +145,11 @@ internal sealed class RaftReplicaOptionsValidator : IValidateOptions<RaftReplica
         if (options.TickInterval <= TimeSpan.Zero || options.TickInterval > options.HeartbeatInterval)
         {
             failures.Add($"raft:tick_interval ({options.TickInterval}) must be positive and at most raft:heartbeat_interval ({options.HeartbeatInterval}).");
+        }
+
+        if (options.GatherWait < TimeSpan.Zero || options.GatherWait > MaxGatherWait)
+        {
+            failures.Add($"raft:gather_wait must be between 0 (off) and {MaxGatherWait.TotalMilliseconds} ms; it is {options.GatherWait}.");
         }
 
         if (options.SnapshotEveryEntries < 1)
