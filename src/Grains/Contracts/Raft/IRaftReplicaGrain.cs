@@ -57,6 +57,9 @@ public interface IRaftReplicaGrain : IGrainWithStringKey
     /// <see cref="Coordinate"/> for several commands in one turn of the leader (one disk write, one AppendEntries per
     /// follower); the results come in the commands' order. Each command keeps its own session, so a retried batch
     /// applies each once. A malformed command refuses the batch whole with <see cref="ArgumentException"/> naming it.
+    /// With raft:gather_wait on (the default), the leader may hold the batch to propose it in one round with other
+    /// fronts' batches (<c>ProposalGathering</c>); a batch held when leadership moves is refused with
+    /// <see cref="NotLeaderException"/>, never proposed.
     /// </summary>
     [ResponseTimeout("00:00:05")]
     Task<CoordinationBatchResult> CoordinateBatch(CoordinationBatch batch);

@@ -157,9 +157,9 @@ internal sealed partial class RaftReplicaGrain
     private void ArmGatherTimer()
     {
         var deadline = _gathering?.Deadline;
-        if (deadline == _gatherTimerDue || _gatherTimer is null)
+        if (deadline == _gatherTimerDue || _gatherTimer is null || _detached)
         {
-            return;
+            return; // unchanged, off, or the activation is stopping (its timers go with it)
         }
 
         _gatherTimerDue = deadline;
