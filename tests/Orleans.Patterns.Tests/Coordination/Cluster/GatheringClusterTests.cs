@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using Orleans.Patterns.Coordination;
@@ -41,6 +42,33 @@ public sealed class GatheringClusterTests(CoordinationClusterFixture fixture, IT
     {
         var keys = await WriteFromThreeFrontsAsync("moved", moveLeadership: true);
         await AssertEachPutAppliedOnceAsync(keys);
+    }
+
+    [Fact]
+    public async Task A_batch_held_for_a_front_that_never_comes_back_leaves_when_the_wait_runs_out()
+    {
+        const int Rounds = 10;
+        var prefix = $"/gathering/late-{Guid.NewGuid():N}";
+        var steady = fixture.NewClient("steady");
+        var held = TimeSpan.Zero;
+        for (var i = 0; i < Rounds; i++)
+        {
+            // A front that writes once and never again: the leader waits for it after its round, and a put from
+            // another front that arrives meanwhile is held until the wait runs out. Only the wait's timer releases it
+            // (nothing else arrives); without it the put would stay until its call's 5 s response timeout and go with
+            // the retry.
+            var once = fixture.NewClient($"once-{i}");
+            await once.PutAsync(new PutRequest(B($"{prefix}/once-{i}"), B("1")));
+            var started = Stopwatch.GetTimestamp();
+            await steady.PutAsync(new PutRequest(B($"{prefix}/steady"), B(i.ToString(CultureInfo.InvariantCulture))));
+            held += Stopwatch.GetElapsedTime(started);
+        }
+
+        // A liveness bound, not a speed figure: half of what ten puts released only by their retries would take.
+        output.WriteLine($"{Rounds} puts held for a front that never came back took {held.TotalMilliseconds:0} ms in all");
+        Assert.True(held < TimeSpan.FromSeconds(25), $"{Rounds} held puts took {held.TotalSeconds:0.0} s: the wait's timer did not release them");
+        var kv = Assert.Single((await steady.RangeAsync(new RangeRequest(B($"{prefix}/steady")))).Kvs);
+        Assert.Equal(Rounds, kv.Version);
     }
 
     /// <summary>Every writer's puts, a writer's in order; returns the writers' keys. Optionally moves leadership twice meanwhile.</summary>
