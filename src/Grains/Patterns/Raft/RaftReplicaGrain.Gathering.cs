@@ -13,6 +13,8 @@ internal sealed partial class RaftReplicaGrain
     private IGrainTimer? _gatherTimer;
     private TimeSpan? _gatherTimerDue;
 
+    private const string TakeCoordination = "take the coordination commands";
+
     // The last log index of the gathered round out; 0: none.
     private long _gatheredRoundEnd;
 
@@ -40,10 +42,9 @@ internal sealed partial class RaftReplicaGrain
     /// </summary>
     private async Task<CoordinationResult[]> ProposeCoordinationAsync(string? origin, byte[][] entries)
     {
-        const string What = "take the coordination commands";
         if (_gathering is null)
         {
-            return await ProposeManyAsync(entries, _pendingCoordination, What);
+            return await ProposeManyAsync(entries, _pendingCoordination, TakeCoordination);
         }
 
         if (_node.Role != RaftRole.Leader)
@@ -79,16 +80,8 @@ internal sealed partial class RaftReplicaGrain
         {
             try
             {
-                var done = new Task<CoordinationResult>[batch.Entries.Length];
-                for (var i = 0; i < done.Length; i++)
-                {
-                    var accepted = Accept(_node.Propose(batch.Entries[i]), "take the coordination commands");
-                    var completion = new TaskCompletionSource<CoordinationResult>(TaskCreationOptions.RunContinuationsAsynchronously);
-                    _pendingCoordination[accepted.Index] = (accepted.Term, completion);
-                    done[i] = completion.Task;
-                    last = accepted.Index;
-                }
-
+                var (done, lastIndex) = ProposeEach(batch.Entries, _pendingCoordination, TakeCoordination);
+                last = Math.Max(last, lastIndex);
                 batch.Proposed.TrySetResult(done);
             }
             catch (Exception e)
@@ -106,11 +99,7 @@ internal sealed partial class RaftReplicaGrain
 
         _gatheredRoundEnd = last;
         ArmGatherTimer();
-        if (_draining)
-        {
-            // A Ready is out, waiting for the disk: this round travels to the followers now, not after that write.
-            Send(_node.TakeAppendsBeforePersist());
-        }
+        SendAheadOfWrite();
     }
 
     /// <summary>Called after entries are applied: once the gathered round out is, the next one may be released.</summary>

@@ -315,25 +315,41 @@ internal sealed partial class RaftReplicaGrain(
     private async Task<T[]> ProposeManyAsync<T>(IReadOnlyList<byte[]> entries, Dictionary<long, (long Term, TaskCompletionSource<T> Done)> pending, string what)
     {
         var started = timeProvider.GetTimestamp();
+        var (done, _) = ProposeEach(entries, pending, what);
+        SendAheadOfWrite();
+        await DrainAsync();
+        var results = await Task.WhenAll(done);
+        _timings.Committed(timeProvider.GetElapsedTime(started));
+        return results;
+    }
+
+    /// <summary>
+    /// Proposes each entry, registering its completion in <paramref name="pending"/>; returns the completions in order
+    /// and the last entry's index. All or none are taken: within one turn nothing changes the role the first found.
+    /// </summary>
+    private (Task<T>[] Done, long LastIndex) ProposeEach<T>(IReadOnlyList<byte[]> entries, Dictionary<long, (long Term, TaskCompletionSource<T> Done)> pending, string what)
+    {
         var done = new Task<T>[entries.Count];
+        long last = 0;
         for (var i = 0; i < entries.Count; i++)
         {
             var accepted = Accept(_node.Propose(entries[i]), what);
             var completion = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
             pending[accepted.Index] = (accepted.Term, completion);
             done[i] = completion.Task;
+            last = accepted.Index;
         }
 
+        return (done, last);
+    }
+
+    /// <summary>While a Ready is out, waiting for the disk: what was just proposed travels to the followers now, not after that write.</summary>
+    private void SendAheadOfWrite()
+    {
         if (_draining)
         {
-            // A Ready is out, waiting for the disk: these entries travel to the followers now, not after that write.
             Send(_node.TakeAppendsBeforePersist());
         }
-
-        await DrainAsync();
-        var results = await Task.WhenAll(done);
-        _timings.Committed(timeProvider.GetElapsedTime(started));
-        return results;
     }
 
     /// <summary>A ReadIndex read (thesis §6.4): <paramref name="serve"/> runs once this replica applied through the confirmed index.</summary>
