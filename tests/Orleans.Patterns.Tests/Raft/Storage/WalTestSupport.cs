@@ -59,8 +59,20 @@ public abstract class WalTestBase : IDisposable
     internal FileRaftStorage Open(
         long segmentBytes = FileRaftStorageOptions.DefaultSegmentBytes,
         Action? beforeFsync = null,
-        long preallocateBytes = FileRaftStorageOptions.DefaultPreallocateBytes) =>
-        new(Dir, new FileRaftStorageOptions { SegmentBytes = segmentBytes, BeforeFsync = beforeFsync, PreallocateBytes = preallocateBytes });
+        long preallocateBytes = FileRaftStorageOptions.DefaultPreallocateBytes,
+        bool writeOnCaller = false,
+        CallerWriteGate? callerWrites = null,
+        string? directory = null) =>
+        new(directory ?? Dir, new FileRaftStorageOptions
+        {
+            SegmentBytes = segmentBytes,
+            BeforeFsync = beforeFsync,
+            PreallocateBytes = preallocateBytes,
+            WriteOnCallerWhenIdle = writeOnCaller,
+
+            // A gate of its own unless the test shares one: other tests' logs in this process must not take the slot.
+            CallerWrites = callerWrites ?? new CallerWriteGate(),
+        });
 
     internal string[] Segments() => [.. Directory.GetFiles(Dir, "*.wal").Order(StringComparer.Ordinal)];
 

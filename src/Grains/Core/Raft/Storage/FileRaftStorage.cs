@@ -23,11 +23,14 @@ namespace Orleans.Patterns.Raft.Storage;
 /// </para>
 /// <para>
 /// Writes go through one dedicated writer thread: every call queued while an fsync is in flight is written in one
-/// go and covered by the next single fsync (group commit). A group of batches that only move the commit index
+/// go and covered by the next single fsync (group commit). With
+/// <see cref="FileRaftStorageOptions.WriteOnCallerWhenIdle"/> a write that finds the writer idle is written on the
+/// caller's thread instead, and only the calls that arrive meanwhile go to the writer thread; one group is written at a
+/// time either way, in the order the calls came. A group of batches that only move the commit index
 /// (<see cref="PersistBatch.MustSync"/> false) is written without an fsync; the next fsync covers it, and so does
-/// starting a new segment or closing the storage, so only the tail of the last segment is ever unsynced. Callers only
-/// enqueue and await. A failed write or fsync fails that group and every later call: after a failed fsync the kernel
-/// may have dropped the dirty pages, so only a restart and recovery can tell what is on disk.
+/// starting a new segment or closing the storage, so only the tail of the last segment is ever unsynced. A failed
+/// write or fsync fails that group and every later call: after a failed fsync the kernel may have dropped the dirty
+/// pages, so only a restart and recovery can tell what is on disk.
 /// </para>
 /// <para>
 /// The active segment is extended ahead of its writes (<see cref="FileRaftStorageOptions.PreallocateBytes"/>), so an
@@ -60,7 +63,10 @@ public sealed class FileRaftStorage : IRaftStorage
     private bool _disposed;
     private Exception? _fault;
 
-    // Owned by Recover, then by the writer thread.
+    // Guarded by _queue: a write group is being written, by the writer thread or by a caller (WriteOnCallerWhenIdle).
+    private bool _writing;
+
+    // Owned by Recover, then by whoever set _writing (the writer thread or a caller writing in its place).
     private FileStream? _active;
     private long _activeLength;
     private HardState _hardState;
@@ -228,6 +234,7 @@ public sealed class FileRaftStorage : IRaftStorage
 
     private Task Enqueue(PendingWrite write, CancellationToken cancellationToken)
     {
+        bool onCaller;
         lock (_queue)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
@@ -241,11 +248,51 @@ public sealed class FileRaftStorage : IRaftStorage
                 return Task.FromException(Failed());
             }
 
-            _queue.Enqueue(write);
-            Monitor.Pulse(_queue);
+            // Snapshots (a compaction's, or one installed with a batch) always go to the writer thread: writing one can
+            // take tens of milliseconds.
+            onCaller = _options.WriteOnCallerWhenIdle && write.Batch is { Snapshot: null } && !_writing && _queue.Count == 0
+                       && _options.CallerWrites.TryEnter();
+            if (onCaller)
+            {
+                _writing = true;
+            }
+            else
+            {
+                _queue.Enqueue(write);
+                if (!_writing)
+                {
+                    Monitor.Pulse(_queue);
+                }
+            }
+        }
+
+        if (onCaller)
+        {
+            WriteOnCaller(write);
         }
 
         return cancellationToken.CanBeCanceled ? write.Completion.Task.WaitAsync(cancellationToken) : write.Completion.Task;
+    }
+
+    /// <summary>Writes <paramref name="write"/> in the writer thread's place, then hands it whatever queued meanwhile.</summary>
+    private void WriteOnCaller(PendingWrite write)
+    {
+        try
+        {
+            WriteGroup([write]);
+        }
+        finally
+        {
+            _options.CallerWrites.Exit();
+            lock (_queue)
+            {
+                _writing = false;
+                if (_queue.Count > 0 || _disposed)
+                {
+                    Monitor.Pulse(_queue);
+                }
+            }
+        }
     }
 
     private IOException Failed() => new("The Raft log failed a write earlier; restart the replica to recover from disk.", _fault);
@@ -257,7 +304,8 @@ public sealed class FileRaftStorage : IRaftStorage
         {
             lock (_queue)
             {
-                while (_queue.Count == 0 && !_disposed)
+                // A caller writing in this thread's place owns the files until it is done.
+                while ((_queue.Count == 0 || _writing) && !(_disposed && !_writing))
                 {
                     Monitor.Wait(_queue);
                 }
@@ -269,10 +317,15 @@ public sealed class FileRaftStorage : IRaftStorage
 
                 group.AddRange(_queue);
                 _queue.Clear();
+                _writing = true;
             }
 
             WriteGroup(group);
             group.Clear();
+            lock (_queue)
+            {
+                _writing = false;
+            }
         }
 
         try

@@ -24,14 +24,53 @@ public sealed class FileRaftStorageOptions
     public long PreallocateBytes { get; init; } = DefaultPreallocateBytes;
 
     /// <summary>
-    /// Runs on the writer thread after each write group that ended with an fsync, with how long the group's write and
-    /// fsync took (timed on <see cref="Time"/>): the disk's share of a Raft round. Must be quick and must not throw.
+    /// Runs on the thread that wrote it after each write group that ended with an fsync, with how long the group's write
+    /// and fsync took (timed on <see cref="Time"/>): the disk's share of a Raft round. Must be quick and must not throw.
     /// </summary>
     public Action<TimeSpan>? Synced { get; init; }
+
+    /// <summary>
+    /// Whether a write that finds the writer idle (nothing queued, nothing being written) is written and synced on the
+    /// caller's thread, <see cref="FileRaftStorage.PersistAsync"/> returning a completed task; writes that arrive while
+    /// one is being written still queue for the writer thread and share its next fsync. Off, every write is handed to
+    /// the writer thread and its completion back to the thread pool: two thread wake-ups per write on a lightly loaded
+    /// process, each costing more CPU than the write. On, the caller blocks for the fsync. A replica that waits for its
+    /// write before it goes on anyway (its Ready loop) loses nothing by blocking; a caller that must go on working
+    /// during the fsync keeps this off. Only one caller at a time among the logs sharing <see cref="CallerWrites"/>
+    /// writes in its writer's place; the others hand their writes over meanwhile.
+    /// </summary>
+    public bool WriteOnCallerWhenIdle { get; init; }
+
+    /// <summary>
+    /// Bounds the callers blocked in a write of their own (<see cref="WriteOnCallerWhenIdle"/>) to one among the logs
+    /// that share it; by default every log of the process shares <see cref="CallerWriteGate.Process"/>.
+    /// </summary>
+    public CallerWriteGate CallerWrites { get; init; } = CallerWriteGate.Process;
 
     /// <summary>The clock that times <see cref="Synced"/>.</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
 
-    /// <summary>Test hook: runs on the writer thread after a group is written and before its fsync.</summary>
+    /// <summary>Test hook: runs on the thread that wrote a group, after the group is written and before its fsync.</summary>
     internal Action? BeforeFsync { get; init; }
+}
+
+/// <summary>
+/// One slot for a caller blocked in a log write of its own (<see cref="FileRaftStorageOptions.WriteOnCallerWhenIdle"/>),
+/// shared by the logs that use it. The caller is a thread-pool thread, and a disk can stall; with one slot per process,
+/// at most one pool thread is ever held by a disk, however many logs the process hosts (a test host's clusters, one log
+/// per replica): the others write through their writer threads meanwhile, as they would with the option off.
+/// </summary>
+public sealed class CallerWriteGate
+{
+    private int _held;
+
+    /// <summary>The slot every log of the process shares unless given its own.</summary>
+    public static CallerWriteGate Process { get; } = new();
+
+    /// <summary>Whether a caller is writing through this slot now.</summary>
+    public bool Held => Volatile.Read(ref _held) == 1;
+
+    internal bool TryEnter() => Interlocked.CompareExchange(ref _held, 1, 0) == 0;
+
+    internal void Exit() => Volatile.Write(ref _held, 0);
 }
