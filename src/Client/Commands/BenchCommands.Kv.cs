@@ -150,11 +150,13 @@ internal static partial class BenchCommands
 
         // What the server processes spend per operation, where they run on this machine (nothing is sampled otherwise).
         var servers = ServerProcesses.Find(endpoints);
+        var leaderBefore = await bench.LeadershipAsync(cancellationToken);
         var (puts, putUsage) = await MeasureAsync(servers, () => view.WithProgressAsync(
             $"{system} puts: {spec.Operations} by {spec.Clients} clients", spec.Operations, () => bench.Completed, () => bench.RunAsync(cancellationToken)));
         var (reads, readUsage) = await MeasureAsync(servers, () => view.WithProgressAsync(
             $"{system} linearizable reads: {spec.Operations} by {spec.Clients} clients", spec.Operations, () => bench.Completed, () => bench.RunReadsAsync(cancellationToken)));
-        return new KvBenchRun(system, bench.Endpoints, puts, reads, putUsage, readUsage);
+        var leaderAfter = await bench.LeadershipAsync(cancellationToken);
+        return new KvBenchRun(system, bench.Endpoints, puts, reads, putUsage, readUsage) { LeaderBefore = leaderBefore, LeaderAfter = leaderAfter };
     }
 
     private static async Task<(PutBenchResult Result, ServerUsage? Usage)> MeasureAsync(ServerProcesses? servers, Func<Task<PutBenchResult>> phase)
@@ -211,6 +213,24 @@ internal static partial class BenchCommands
             }
         }
 
+        if (rows.Any(r => r.Ours.LeaderBefore is not null || r.Etcd?.LeaderBefore is not null))
+        {
+            text.AppendLine();
+            text.AppendLine("Raft leadership as the endpoints reported it (Maintenance.Status) before the measured puts and after the reads: a");
+            text.AppendLine("higher term after means an election during the run; a first endpoint that does not lead forwards every request.");
+            text.AppendLine();
+            text.AppendLine($"| clients |{roundHeader} system | term | leader (member id) | first endpoint leads |");
+            text.AppendLine($"|---|{roundRule}---|---|---|---|");
+            foreach (var row in rows)
+            {
+                foreach (var run in new[] { row.Ours, row.Etcd }.OfType<KvBenchRun>())
+                {
+                    text.AppendLine(CultureInfo.InvariantCulture,
+                        $"| {Key(row, multiRound)} | {run.System} | {Span(run, l => l.Term.ToString(CultureInfo.InvariantCulture))} | {Span(run, l => l.Leader == 0 ? "none" : l.Leader.ToString("x", CultureInfo.InvariantCulture))} | {Span(run, l => l.FirstEndpointLeads ? "yes" : "no")} |");
+                }
+            }
+        }
+
         if (rows.Any(r => r.Etcd is not null))
         {
             text.AppendLine();
@@ -245,6 +265,14 @@ internal static partial class BenchCommands
         return text.ToString();
     }
 
+    // One figure when it held through the run, "before → after" when it changed, "?" where no endpoint answered.
+    private static string Span(KvBenchRun run, Func<Leadership, string> figure)
+    {
+        var before = run.LeaderBefore is { } b ? figure(b) : "?";
+        var after = run.LeaderAfter is { } a ? figure(a) : "?";
+        return before == after ? before : $"{before} → {after}";
+    }
+
     private static string Switches(ServerUsage usage) =>
         usage.ContextSwitchesPerOp is { } perOp ? perOp.ToString("0.0", CultureInfo.InvariantCulture) : "-";
 
@@ -273,7 +301,14 @@ internal static partial class BenchCommands
 /// <param name="Reads">The measured linearizable reads.</param>
 /// <param name="PutUsage">What the server processes spent on the puts, where they could be sampled (see <see cref="ServerProcesses"/>).</param>
 /// <param name="ReadUsage">The same for the reads.</param>
-internal sealed record KvBenchRun(string System, string Endpoints, PutBenchResult Puts, PutBenchResult Reads, ServerUsage? PutUsage = null, ServerUsage? ReadUsage = null);
+internal sealed record KvBenchRun(string System, string Endpoints, PutBenchResult Puts, PutBenchResult Reads, ServerUsage? PutUsage = null, ServerUsage? ReadUsage = null)
+{
+    /// <summary>Who led before the measured puts (null: not asked, or no endpoint answered).</summary>
+    public Leadership? LeaderBefore { get; init; }
+
+    /// <summary>Who led after the measured reads.</summary>
+    public Leadership? LeaderAfter { get; init; }
+}
 
 /// <summary>One client count: ours, and etcd's when a baseline was given.</summary>
 /// <param name="Spec">The client count and workload.</param>

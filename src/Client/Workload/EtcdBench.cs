@@ -27,6 +27,9 @@ internal sealed class EtcdBench : IDisposable
     // etcd gives up on a proposal after about 7 s ("request timed out"); past this the client gives up as well.
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
 
+    // A status request is answered from the member's own state; one that takes longer is a member in trouble.
+    private static readonly TimeSpan StatusDeadline = TimeSpan.FromSeconds(5);
+
     private readonly GrpcChannel[] _channels;
     private readonly KV.KVClient[] _endpointClients;
 
@@ -137,6 +140,37 @@ internal sealed class EtcdBench : IDisposable
     }
 
     // Each caller has one request in flight, so its counter is never touched by two requests at once.
+    /// <summary>
+    /// Who leads, as the endpoints themselves report it (etcd's <c>Maintenance.Status</c>: the leader's member id and
+    /// the Raft term, the highest term any endpoint answers with), and whether the first endpoint is the leader; null
+    /// when no endpoint answers. Taken before and after a measured run, it shows whether an election happened during
+    /// the run, and whether the first endpoint (the one-client caller's) was the leader's or forwarded to it.
+    /// </summary>
+    public async Task<Leadership?> LeadershipAsync(CancellationToken cancellationToken)
+    {
+        Leadership? seen = null;
+        ulong firstMember = 0;
+        for (var i = 0; i < _channels.Length; i++)
+        {
+            try
+            {
+                var status = await new Maintenance.MaintenanceClient(_channels[i]).StatusAsync(
+                    new StatusRequest(), deadline: DateTime.UtcNow + StatusDeadline, cancellationToken: cancellationToken);
+                firstMember = i == 0 ? status.Header.MemberId : firstMember;
+                if (seen is null || status.RaftTerm > seen.Value.Term)
+                {
+                    seen = new Leadership(status.Leader, status.RaftTerm, false);
+                }
+            }
+            catch (Grpc.Core.RpcException)
+            {
+                // A member that does not answer now says nothing about who leads; the others may.
+            }
+        }
+
+        return seen is { } found ? found with { FirstEndpointLeads = found.Leader != 0 && found.Leader == firstMember } : null;
+    }
+
     private KV.KVClient Next(int caller) =>
         _endpointClients[(int)((uint)(caller + (_spreadPerRequest ? _sent[caller]++ : 0)) % (uint)_endpointClients.Length)];
 
@@ -162,3 +196,9 @@ internal sealed class EtcdBench : IDisposable
         await caller.PutAsync(request, deadline: DateTime.UtcNow + Deadline, cancellationToken: cancellationToken);
     }
 }
+
+/// <summary>Who led a system at one moment, as its endpoints reported it.</summary>
+/// <param name="Leader">The leader's member id; 0 when the answering members knew of none.</param>
+/// <param name="Term">The Raft term: a higher one later means an election happened in between.</param>
+/// <param name="FirstEndpointLeads">Whether the first endpoint given is the leader's.</param>
+internal readonly record struct Leadership(ulong Leader, ulong Term, bool FirstEndpointLeads);

@@ -44,6 +44,35 @@ public sealed class KvBenchMarkdownTests
     }
 
     [Fact]
+    public void Leadership_shows_one_figure_where_it_held_and_before_and_after_where_an_election_moved_it()
+    {
+        var ours = Run("orleans", 2000, 4) with
+        {
+            LeaderBefore = new Leadership(0xa, 3, FirstEndpointLeads: true),
+            LeaderAfter = new Leadership(0xb, 4, FirstEndpointLeads: false),
+        };
+        var etcd = Run("etcd", 1000, 8) with
+        {
+            LeaderBefore = new Leadership(0x1f, 2, FirstEndpointLeads: true),
+            LeaderAfter = new Leadership(0x1f, 2, FirstEndpointLeads: true),
+        };
+
+        var markdown = BenchCommands.KvMarkdown([new KvBenchRow(Sixteen, ours, etcd)], "bench kv");
+
+        Assert.Contains("| clients | system | term | leader (member id) | first endpoint leads |", markdown);
+        Assert.Contains("| 16 | orleans | 3 → 4 | a → b | yes → no |", markdown);
+        Assert.Contains("| 16 | etcd | 2 | 1f | yes |", markdown);
+    }
+
+    [Fact]
+    public void Without_leadership_figures_there_is_no_leadership_table()
+    {
+        var markdown = BenchCommands.KvMarkdown([Row(1, oursPuts: 2000, etcdPuts: 1000, oursP99Ms: 4, etcdP99Ms: 8)], "bench kv");
+
+        Assert.DoesNotContain("leader (member id)", markdown);
+    }
+
+    [Fact]
     public void The_median_of_an_even_count_is_the_mean_of_the_middle_two_and_ratios_not_taken_are_left_out()
     {
         Assert.Equal("1.25 (1.00-2.00)", BenchCommands.MedianAndRange([2.0, 1.0, 1.5, 1.0]));

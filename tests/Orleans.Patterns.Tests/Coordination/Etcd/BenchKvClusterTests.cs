@@ -1,5 +1,6 @@
 using Orleans.Patterns.Client;
 using Orleans.Patterns.Coordination;
+using Orleans.Patterns.Etcd;
 using Orleans.Patterns.Tests.Client;
 using Xunit.Abstractions;
 
@@ -39,11 +40,18 @@ public sealed class BenchKvClusterTests(EtcdClusterFixture fixture, ITestOutputH
         // The silos' endpoints are served by this test process, so that is the one process whose CPU the puts cost.
         if (OperatingSystem.IsLinux())
         {
-            var usage = text.Split('\n').SkipWhile(l => !l.StartsWith("| clients | system | processes |", StringComparison.Ordinal))
-                .Single(l => l.StartsWith("| 3 | orleans |", StringComparison.Ordinal)).Split('|', StringSplitOptions.TrimEntries);
+            var usage = TableRow(text, "| clients | system | processes |", "| 3 | orleans |");
             Assert.Equal("1", usage[3]);
             Assert.True(double.Parse(usage[4], System.Globalization.CultureInfo.InvariantCulture) > 0, $"put CPU µs/op {usage[4]}");
         }
+
+        // Who led, as the endpoints reported it through Maintenance.Status: the fixture's leader (after any election
+        // during the run), and whether the first endpoint given was its.
+        var leader = await fixture.LeaderAsync();
+        var leadership = TableRow(text, "| clients | system | term |", "| 3 | orleans |");
+        Assert.Equal(EtcdMember.IdOf(leader).ToString("x", System.Globalization.CultureInfo.InvariantCulture), leadership[4].Split(" → ")[^1]);
+        Assert.Equal(leader == EtcdClusterFixture.Silos[0] ? "yes" : "no", leadership[5].Split(" → ")[^1]);
+        Assert.True(long.Parse(leadership[3].Split(" → ")[^1], System.Globalization.CultureInfo.InvariantCulture) >= 1, $"term {leadership[3]}");
 
         // The warm-up wrote its own keys, one set per caller, apart from the measured ones.
         var store = new CoordinationClient(fixture.Cluster.Client, () => EtcdClusterFixture.Silos, "bench-kv-test");
@@ -69,6 +77,11 @@ public sealed class BenchKvClusterTests(EtcdClusterFixture fixture, ITestOutputH
         var row = text.Split('\n').First(l => l.StartsWith("| 1 | orleans |", StringComparison.Ordinal)).Split('|', StringSplitOptions.TrimEntries);
         Assert.Equal(("0", "0"), (row[6], row[10]));
     }
+
+    // The cells of the row starting with rowStart in the table whose header starts with header (up to its blank line).
+    private static string[] TableRow(string markdown, string header, string rowStart) =>
+        markdown.Split('\n').SkipWhile(l => !l.StartsWith(header, StringComparison.Ordinal)).TakeWhile(l => l.Trim().Length > 0)
+            .Single(l => l.StartsWith(rowStart, StringComparison.Ordinal)).Split('|', StringSplitOptions.TrimEntries);
 
     [Fact]
     public async Task Bench_kv_refuses_an_unknown_spread_naming_the_choices()
