@@ -63,8 +63,25 @@ if [[ -z $healthy ]]; then
   exit 1
 fi
 
+# The first member leads, as `raft transfer --to silo-1` makes the first silo lead: with one client, `bench kv` sends
+# every request to the first endpoint of each system, and a member that does not lead forwards each one to the leader.
+field() { etcdctl --endpoints "$1" endpoint status --write-out=fields | sed -n "s/^\"$2\" : //p" | head -n 1; }
+first="http://127.0.0.1:$base"
+first_id=$(field "$first" MemberID)
+for _ in $(seq 1 10); do
+  leader_id=$(field "$first" Leader)
+  [[ $leader_id == "$first_id" ]] && break
+  for i in 1 2; do
+    member="http://127.0.0.1:$((base + i))"
+    if [[ $(field "$member" MemberID) == "$leader_id" ]]; then
+      etcdctl --endpoints "$member" move-leader "$(printf '%x' "$first_id")" >/dev/null || true
+    fi
+  done
+  sleep 0.5
+done
+
 etcdctl --endpoints "$endpoints" endpoint status --write-out=table
-echo "etcd running: --endpoints $endpoints"
+echo "etcd running: --endpoints $endpoints (etcd-0 leads: $([[ $(field "$first" Leader) == "$first_id" ]] && echo yes || echo no))"
 
 if [[ ${1:-} == "--" ]]; then
   shift
