@@ -139,7 +139,6 @@ internal sealed class EtcdBench : IDisposable
         return new PutBenchResult(_spec, reads, firstError, Target);
     }
 
-    // Each caller has one request in flight, so its counter is never touched by two requests at once.
     /// <summary>
     /// Who leads, as the endpoints themselves report it (etcd's <c>Maintenance.Status</c>: the leader's member id and
     /// the Raft term, the highest term any endpoint answers with), and whether the first endpoint is the leader; null
@@ -171,6 +170,7 @@ internal sealed class EtcdBench : IDisposable
         return seen is { } found ? found with { FirstEndpointLeads = found.Leader != 0 && found.Leader == firstMember } : null;
     }
 
+    // Each caller has one request in flight, so its counter is never touched by two requests at once.
     private KV.KVClient Next(int caller) =>
         _endpointClients[(int)((uint)(caller + (_spreadPerRequest ? _sent[caller]++ : 0)) % (uint)_endpointClients.Length)];
 
@@ -200,5 +200,5 @@ internal sealed class EtcdBench : IDisposable
 /// <summary>Who led a system at one moment, as its endpoints reported it.</summary>
 /// <param name="Leader">The leader's member id; 0 when the answering members knew of none.</param>
 /// <param name="Term">The Raft term: a higher one later means an election happened in between.</param>
-/// <param name="FirstEndpointLeads">Whether the first endpoint given is the leader's.</param>
+/// <param name="FirstEndpointLeads">Whether the first endpoint given is the leader's (false too when it did not answer).</param>
 internal readonly record struct Leadership(ulong Leader, ulong Term, bool FirstEndpointLeads);
